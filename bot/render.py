@@ -1,0 +1,130 @@
+"""Answer -> terminal text and JSON. Pure functions: no I/O, easy to test."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from bot.dates import to_iso
+from bot.records import Answer, Citation, RetrievedArticle
+
+JSON_SCHEMA_VERSION = 1
+
+
+def display_path(path: str) -> str:
+    """A source path relative to the working directory when it lies inside it."""
+    p = Path(path)
+    if p.is_absolute():
+        try:
+            return str(p.relative_to(Path.cwd()))
+        except ValueError:
+            return path
+    return path
+
+
+def _date(c: Citation | RetrievedArticle) -> str | None:
+    return c.published.date().isoformat() if c.published else None
+
+
+def byline(item: Citation | RetrievedArticle) -> str:
+    """'Reuters · 2018-02-08' from whatever of outlet and date is known."""
+    return " · ".join(x for x in (item.attribution, _date(item)) if x)
+
+
+def source_line(c: Citation) -> str:
+    meta = byline(c)
+    return f"[{c.marker}] {c.headline}" + (f" — {meta}" if meta else "")
+
+
+def full_source(c: Citation) -> str:
+    lines = [source_line(c)]
+    if c.also_ran_in:
+        lines.append(f"    also ran in: {', '.join(c.also_ran_in)}")
+    if c.url:
+        lines.append(f"    {c.url}")
+    lines.append(f"    {display_path(c.source_path)} (characters {c.start}–{c.end})")
+    lines.append(f"    > {c.quote}")
+    return "\n".join(lines)
+
+
+def closest_articles(answer: Answer, limit: int = 3) -> str:
+    lines = ["Closest articles:"]
+    for r in answer.retrieved[:limit]:
+        meta = byline(r)
+        lines.append(
+            f"  {r.rank}. {r.headline}"
+            + (f" — {meta}" if meta else "")
+            + f" ({display_path(r.source_path)})"
+        )
+    return "\n".join(lines) if len(lines) > 1 else "The index has no articles yet."
+
+
+def to_text(answer: Answer, *, full_sources: bool = True) -> str:
+    """What `newsbot ask` prints (and the REPL, with short sources)."""
+    parts = [answer.text]
+    parts += [f"({note})" for note in answer.notes]
+    if answer.declined:
+        parts.append(closest_articles(answer))
+    elif answer.citations:
+        render = full_source if full_sources else source_line
+        parts.append("Sources:\n" + "\n".join(render(c) for c in answer.citations))
+    return "\n\n".join(parts)
+
+
+def sources_text(answer: Answer) -> str:
+    """The REPL's /sources: every citation in full, then what else was retrieved."""
+    parts = []
+    if answer.citations:
+        parts.append("\n".join(full_source(c) for c in answer.citations))
+    if answer.retrieved:
+        parts.append(
+            closest_articles(answer, limit=len(answer.retrieved)).replace(
+                "Closest articles", "Retrieved"
+            )
+        )
+    return "\n\n".join(parts) or "No sources."
+
+
+def _citation_json(c: Citation) -> dict[str, Any]:
+    return {
+        "marker": c.marker,
+        "article_id": c.article_id,
+        "headline": c.headline,
+        "attribution": c.attribution,
+        "source_path": c.source_path,
+        "url": c.url,
+        "published": to_iso(c.published),
+        "quote": c.quote,
+        "start": c.start,
+        "end": c.end,
+        "also_ran_in": list(c.also_ran_in),
+    }
+
+
+def _retrieved_json(r: RetrievedArticle) -> dict[str, Any]:
+    return {
+        "rank": r.rank,
+        "article_id": r.article_id,
+        "headline": r.headline,
+        "attribution": r.attribution,
+        "source_path": r.source_path,
+        "url": r.url,
+        "published": to_iso(r.published),
+        "score": r.score,
+    }
+
+
+def to_json(answer: Answer) -> dict[str, Any]:
+    """The stable `--json` object (documented in the README; bump the version on change)."""
+    return {
+        "schema_version": JSON_SCHEMA_VERSION,
+        "question": answer.question,
+        "answer": answer.text,
+        "declined": answer.declined,
+        "answered_by": answer.answered_by,
+        "search_query": answer.search_query,
+        "notes": list(answer.notes),
+        "citations": [_citation_json(c) for c in answer.citations],
+        "retrieved": [_retrieved_json(r) for r in answer.retrieved],
+        "timings": dict(answer.timings),
+    }

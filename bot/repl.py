@@ -1,0 +1,112 @@
+"""`newsbot chat`: a conversation in the terminal. Follow-ups use the previous turn."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from bot.core import Turn
+from bot.errors import NewsbotError
+from bot.records import Answer
+from bot.render import sources_text, to_text
+
+log = logging.getLogger(__name__)
+
+HELP = """Ask a question about the indexed articles; follow-up questions use the last answer.
+Commands:
+  /sources   full sources of the last answer (quotes, files, links)
+  /new       start a new conversation (forget earlier questions)
+  /help      this help
+  /quit      leave (also /exit, Ctrl-D)"""
+
+AskFn = Callable[[str, Sequence[Turn]], Answer]
+QUIT = {"/quit", "/exit", "quit", "exit", ":q"}
+
+
+class ChatSession:
+    """The REPL's state and commands, independent of how lines are read or printed."""
+
+    def __init__(self, ask: AskFn, print_: Callable[[str], None], *, debug: bool = False) -> None:
+        self.ask = ask
+        self.print = print_
+        self.debug = debug
+        self.history: list[Turn] = []
+        self.last: Answer | None = None
+
+    def handle(self, line: str) -> bool:
+        """Run one input line; False means the user wants to leave."""
+        line = line.strip()
+        if not line:
+            return True
+        command = line.lower()
+        if command in QUIT:
+            return False
+        if command in {"/help", "help", "?"}:
+            self.print(HELP)
+        elif command == "/sources":
+            self.print(sources_text(self.last) if self.last else "No answer yet.")
+        elif command == "/new":
+            self.history.clear()
+            self.print("New conversation.")
+        elif command.startswith("/"):
+            self.print(f"Unknown command {line.split()[0]}. Type /help for the commands.")
+        else:
+            self._question(line)
+        return True
+
+    def _question(self, question: str) -> None:
+        try:
+            answer = self.ask(question, tuple(self.history))
+        except NewsbotError as exc:
+            self.print(f"Error: {exc}")
+            return
+        except Exception as exc:  # one bad question must not end the session
+            log.exception("question failed")
+            self.print(
+                f"Error: {type(exc).__name__}: {exc}"
+                + ("" if self.debug else " (run with --debug for details)")
+            )
+            return
+        self.last = answer
+        self.history.append(Turn(question, answer.text))
+        self.print(to_text(answer, full_sources=False))
+
+
+def line_reader(history_file: Path | None, interactive: bool) -> Callable[[], str | None]:
+    """prompt_toolkit (line editing, history) on a terminal; plain lines otherwise."""
+    if interactive:
+        from prompt_toolkit import PromptSession
+        from prompt_toolkit.history import FileHistory, InMemoryHistory
+
+        history = InMemoryHistory()
+        if history_file is not None:
+            try:
+                history_file.touch(exist_ok=True)
+                history = FileHistory(str(history_file))  # type: ignore[assignment]
+            except OSError:
+                log.warning("cannot write history to %s; keeping it in memory", history_file)
+        session: PromptSession[str] = PromptSession(history=history)
+
+        def read() -> str | None:
+            try:
+                return session.prompt("newsbot> ")
+            except (EOFError, KeyboardInterrupt):
+                return None
+
+        return read
+
+    import sys
+
+    def read_plain() -> str | None:
+        line = sys.stdin.readline()
+        return line if line else None
+
+    return read_plain
+
+
+def run(session: ChatSession, read: Callable[[], str | None]) -> None:
+    session.print("newsbot — ask about the indexed articles. /help for commands, /quit to leave.")
+    while (line := read()) is not None:
+        if not session.handle(line):
+            break

@@ -1,0 +1,68 @@
+"""The issue's examples over the shipped seed article, with the real model."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bot.core import Newsbot, Turn
+from bot.embeddings import Encoder
+from tests.conftest import SEED
+
+EXAMPLES = [
+    ("How many troops loyal to Assad were reported killed?", ["over 100"]),
+    ("Who is the coalition spokesman?", ["Colonel Thomas F. Veale"]),
+    ("Which tanks did the pro-regime forces use?", ["T-55 and T-72"]),
+    ("What did Syria call the strikes?", ["support for terrorism", "crime against humanity"]),
+]
+
+
+@pytest.mark.parametrize(("question", "facts"), EXAMPLES)
+def test_answer_contains_the_fact_and_cites_the_seed(
+    seed_bot: Newsbot, question: str, facts: list[str]
+) -> None:
+    answer = seed_bot.ask(question)
+    assert not answer.declined
+    assert any(f.lower() in answer.text.lower() for f in facts), answer.text
+    assert answer.citations
+    body = SEED.read_text(encoding="utf-8")
+    for c in answer.citations:
+        assert c.source_path.endswith(SEED.name)
+        assert c.quote in body  # verbatim from the article file
+        assert c.headline.startswith("US coalition strikes")
+        assert c.attribution and "AP" in c.attribution
+        assert f"[{c.marker}]" in answer.text
+
+
+def test_unrelated_question_is_declined(seed_bot: Newsbot) -> None:
+    answer = seed_bot.ask("Who won the 2018 World Cup?")
+    assert answer.declined
+    assert answer.citations == []
+    assert answer.retrieved[0].headline.startswith("US coalition strikes")
+
+
+def test_follow_up_uses_the_previous_turn(seed_bot: Newsbot) -> None:
+    first = seed_bot.ask("Who carried out the strikes?")
+    assert not first.declined
+    follow = seed_bot.ask("Who denounced them?", history=[Turn(first.question, first.text)])
+    assert "Both the Kremlin and Damascus have denounced the airstrikes" in follow.text
+    assert follow.search_query.startswith("Who carried out the strikes?")
+
+
+def test_whole_text_vectors_match_sentence_transformers(real_encoder: Encoder) -> None:
+    texts = ["Over 100 troops were reported killed.", "Syria called it a crime against humanity."]
+    ours = real_encoder.encode(texts)
+    reference = real_encoder.model.encode(texts, normalize_embeddings=True)
+    assert np.allclose(ours, reference, atol=1e-5)
+
+
+def test_sentence_vectors_are_pooled_from_the_same_pass(real_encoder: Encoder) -> None:
+    text = "Strikes in Syria\nOver 100 troops were reported killed. The UN demanded a halt."
+    spans = [(17, 54), (55, len(text))]
+    _, (sentences,) = real_encoder.encode_with_sentences([text], [spans])
+    assert sentences.shape == (2, real_encoder.dim)
+    assert np.allclose(np.linalg.norm(sentences, axis=1), 1, atol=1e-5)
+    # Each sentence vector is closest to its own sentence encoded alone.
+    alone = real_encoder.encode([text[s:e] for s, e in spans])
+    sims = sentences @ alone.T
+    assert sims[0, 0] > sims[0, 1] and sims[1, 1] > sims[1, 0]

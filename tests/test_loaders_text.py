@@ -1,0 +1,108 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from bot.errors import ArticleError
+from bot.loaders import expand_paths, load_articles
+from bot.loaders.text import is_caption, parse_text_article
+from tests.conftest import SEED
+
+
+def test_seed_article_fields() -> None:
+    article = parse_text_article(SEED.read_text(encoding="utf-8"), str(SEED))
+    assert (
+        article.headline
+        == "US coalition strikes at pro-Assad forces in eastern Syria, kill over 100"
+    )
+    assert article.credits[0] == "AP"
+    assert "Reuters" in article.credits and len(article.credits) == 8
+    assert article.captions == ("Map of Syria", "Map showing control of Syria (5 February 2018)")
+    assert "Map of Syria" not in article.body
+    assert "[AP]" not in article.body
+    assert article.body.startswith("A frosty relationship")
+    assert article.body.endswith("Kurdish forces in northern Syria.")
+    assert article.published is None and article.outlet is None  # nothing invented
+
+
+def test_header_lines_are_metadata_not_body() -> None:
+    text = (
+        "Council votes on budget\n"
+        "Source: The Daily Planet\n"
+        "Published: 2018-02-08T10:00:00+01:00\n"
+        "By: Lois Lane\n"
+        "URL: https://example.com/budget\n"
+        "\n"
+        "The council passed the budget on Thursday.\n"
+        "It was a long night.\n"
+    )
+    a = parse_text_article(text, "budget.txt")
+    assert a.outlet == "The Daily Planet"
+    assert a.byline == "Lois Lane"
+    assert a.url == "https://example.com/budget"
+    assert a.published == datetime(2018, 2, 8, 9, 0, tzinfo=UTC)
+    assert a.published.tzinfo is not None
+    assert a.body == "The council passed the budget on Thursday. It was a long night."
+
+
+def test_free_text_date_is_parsed_timezone_aware() -> None:
+    a = parse_text_article("H\nPublished: February 7, 2018\n\nBody text here.", "x.txt")
+    assert a.published is not None
+    assert (a.published.year, a.published.month, a.published.day) == (2018, 2, 7)
+    assert a.published.utcoffset() is not None
+
+
+def test_unreadable_date_stays_unknown() -> None:
+    a = parse_text_article("H\nPublished: sometime soon-ish maybe\n\nBody text.", "x.txt")
+    assert a.published is None
+
+
+@pytest.mark.parametrize(
+    ("line", "caption"),
+    [
+        ("Map of Syria", True),
+        ("Map showing control of Syria (5 February 2018)", True),
+        ("Over 100 troops were reported killed.", False),
+        ("“We will not back down”", False),
+        (
+            "No Americans were injured during the attack and the coalition said it would continue",
+            False,
+        ),
+    ],
+)
+def test_caption_detection(line: str, caption: bool) -> None:
+    assert is_caption(line) is caption
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (b"", "empty"),
+        (b"   \n\n ", "empty"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary"),
+        (b"Headline only\n", "no body"),
+        (b"Headline\n\nMap of Syria\n", "no body"),
+        (b"Caf\xe9 owners protest\n\nThey said \xe9\n", "UTF-8"),
+    ],
+)
+def test_bad_files_raise_article_error(data: bytes, reason: str) -> None:
+    with pytest.raises(ArticleError) as info:
+        list(load_articles("bad.txt", data))
+    assert reason in str(info.value)
+    assert str(info.value).startswith("bad.txt")
+
+
+def test_expand_paths_walks_directories_and_globs(tmp_path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "one.txt").write_text("x")
+    (tmp_path / "a" / "deep").mkdir()
+    (tmp_path / "a" / "deep" / "two.txt").write_text("x")
+    (tmp_path / "a" / ".hidden.txt").write_text("x")
+    (tmp_path / "a" / "image.png").write_bytes(b"x")
+    files, errors = expand_paths([str(tmp_path / "a"), str(tmp_path / "a" / "*.txt")])
+    assert [f.name for f in files] == ["two.txt", "one.txt"]
+    assert errors == []
+    files, errors = expand_paths([str(tmp_path / "missing"), str(tmp_path / "*.nothing")])
+    assert files == []
+    assert len(errors) == 2

@@ -2,13 +2,15 @@
 
 Scoring a sentence needs no model call: its vector was pooled from the chunk's forward
 pass at ingest time, and the question's vector is the one retrieval already made.
+The weights and the decline threshold were chosen on the dev set with `bench/tune.py`
+(see the README's Quality section for what they trade).
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Sequence
-from dataclasses import dataclass
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -17,18 +19,18 @@ from bot.retrieval import Passage, Retrieval
 from bot.store import SentenceRow, Store
 from bot.terms import content_terms
 
-# Weights of a sentence's score. Similarity and term overlap carry it; the passage's
-# rank and the sentence's place in the article break ties.
-W_SIMILARITY = 0.55
-W_OVERLAP = 0.35
-W_RANK = 0.07
-W_POSITION = 0.03
-# A sentence is added to the answer only when it is nearly as good as the best one.
-KEEP_RATIO = 0.85
+# A sentence's score: meaning (cosine of question and sentence vectors) and the share of
+# the question's term weight (IDF) it contains carry it; the passage's rank breaks ties.
+W_SIMILARITY = 0.6
+W_OVERLAP = 0.5
+W_RANK = 0.02
+# Another sentence joins the answer only when it scores nearly as well as the best one.
+KEEP_RATIO = 0.9
 MAX_SENTENCES = 3
-# Below these the evidence is too weak and the bot declines (see README, "Declining").
-MIN_SIMILARITY = 0.35
-MIN_SCORE = 0.30
+# Below this the best evidence is too weak: the bot declines rather than guess.
+MIN_SCORE = 0.52
+
+_WORD_SPAN = re.compile(r"\S+")
 
 
 @dataclass(frozen=True)
@@ -38,10 +40,16 @@ class ScoredSentence:
     score: float
     similarity: float
     overlap: float
+    start: int  # the quoted span: the whole sentence, or a window of a very long one
+    end: int
 
     @property
     def text(self) -> str:
-        return self.passage.article.body[self.sentence.start : self.sentence.end]
+        return self.passage.article.body[self.start : self.end]
+
+    @property
+    def trimmed(self) -> bool:
+        return (self.start, self.end) != (self.sentence.start, self.sentence.end)
 
 
 @dataclass(frozen=True)
@@ -52,21 +60,13 @@ class Draft:
     evidence: float  # score of the best sentence
 
 
-def idf_weights(
-    question_terms: Sequence[str], sentence_terms: Sequence[set[str]]
-) -> dict[str, float]:
-    """Rarer terms among the candidate sentences count more when they match."""
-    n = max(len(sentence_terms), 1)
-    return {
-        t: math.log(1 + n / (1 + sum(t in s for s in sentence_terms))) for t in set(question_terms)
-    }
+IdfFn = Callable[[str], float]
 
 
-def overlap_score(question_terms: Sequence[str], terms: set[str], idf: dict[str, float]) -> float:
-    total = sum(idf[t] for t in set(question_terms))
-    if total == 0:
-        return 0.0
-    return sum(idf[t] for t in set(question_terms) if t in terms) / total
+def overlap_score(question_terms: set[str], terms: set[str], idf: IdfFn) -> float:
+    """Share of the question's IDF weight that the sentence contains."""
+    total = sum(idf(t) for t in question_terms)
+    return sum(idf(t) for t in question_terms if t in terms) / total if total else 0.0
 
 
 def score_sentences(
@@ -74,30 +74,39 @@ def score_sentences(
     query_vector: np.ndarray,
     passages: Sequence[Passage],
     sentences: Sequence[SentenceRow],
+    idf: IdfFn = lambda _: 1.0,
 ) -> list[ScoredSentence]:
     """Every candidate sentence with its score, best first (pure: no I/O)."""
     by_chunk = {p.chunk.id: p for p in passages}
     candidates = [s for s in sentences if s.chunk_id in by_chunk]
     if not candidates:
         return []
-    q_terms = content_terms(question)
-    body_terms = [
-        set(content_terms(by_chunk[s.chunk_id].article.body[s.start : s.end])) for s in candidates
-    ]
-    idf = idf_weights(q_terms, body_terms)
+    q_terms = set(content_terms(question))
     sims = np.stack([s.vector for s in candidates]) @ query_vector
     scored = []
-    for s, terms, sim in zip(candidates, body_terms, sims.tolist(), strict=True):
+    for s, sim in zip(candidates, sims.tolist(), strict=True):
         passage = by_chunk[s.chunk_id]
+        terms = set(content_terms(passage.article.body[s.start : s.end]))
         overlap = overlap_score(q_terms, terms, idf)
-        rank_prior = 1.0 / (1.0 + passage.rank)
-        position = 1.0 / (1.0 + s.start / 2000)
-        score = (
-            W_SIMILARITY * sim + W_OVERLAP * overlap + W_RANK * rank_prior + W_POSITION * position
-        )
-        scored.append(ScoredSentence(s, passage, score, sim, overlap))
+        score = W_SIMILARITY * sim + W_OVERLAP * overlap + W_RANK / (1.0 + passage.rank)
+        scored.append(ScoredSentence(s, passage, score, sim, overlap, s.start, s.end))
     scored.sort(key=lambda x: x.score, reverse=True)
     return scored
+
+
+def trim(s: ScoredSentence, question: str, max_words: int, idf: IdfFn) -> ScoredSentence:
+    """A sentence longer than the budget is cut to the run of `max_words` words holding
+    most of the question's term weight (a verbatim fragment, shown with ellipses)."""
+    body = s.passage.article.body
+    words = list(_WORD_SPAN.finditer(body, s.sentence.start, s.sentence.end))
+    if len(words) <= max_words:
+        return s
+    q_terms = set(content_terms(question))
+    weights = [sum(idf(t) for t in set(content_terms(w.group())) if t in q_terms) for w in words]
+    sums = np.convolve(weights, np.ones(max_words), mode="valid")
+    best = int(np.argmax(sums))  # earliest window among equals: keep the sentence's start
+    first, last = words[best], words[best + max_words - 1]
+    return replace(s, start=first.start(), end=last.end())
 
 
 def select(scored: Sequence[ScoredSentence], max_words: int) -> list[ScoredSentence]:
@@ -117,7 +126,7 @@ def select(scored: Sequence[ScoredSentence], max_words: int) -> list[ScoredSente
 
 
 def should_decline(best: ScoredSentence | None) -> bool:
-    return best is None or (best.similarity < MIN_SIMILARITY and best.score < MIN_SCORE)
+    return best is None or best.score < MIN_SCORE
 
 
 def compose(chosen: Sequence[ScoredSentence]) -> tuple[str, list[Citation]]:
@@ -127,16 +136,18 @@ def compose(chosen: Sequence[ScoredSentence]) -> tuple[str, list[Citation]]:
         for g in groups:
             if g[0].passage.article.id == s.passage.article.id and _adjacent(g, s):
                 g.append(s)
-                g.sort(key=lambda x: x.sentence.start)
+                g.sort(key=lambda x: x.start)
                 break
         else:
             groups.append([s])
     parts, citations = [], []
     for marker, g in enumerate(groups, start=1):
         article = g[0].passage.article
-        start, end = g[0].sentence.start, g[-1].sentence.end
+        start, end = g[0].start, g[-1].end
         quote = article.body[start:end]
-        parts.append(f"{quote} [{marker}]")
+        shown = ("… " if g[0].start > g[0].sentence.start else "") + quote
+        shown += " …" if g[-1].end < g[-1].sentence.end else ""
+        parts.append(f"{shown} [{marker}]")
         citations.append(
             Citation(
                 marker=marker,
@@ -155,13 +166,11 @@ def compose(chosen: Sequence[ScoredSentence]) -> tuple[str, list[Citation]]:
 
 
 def _adjacent(group: list[ScoredSentence], s: ScoredSentence) -> bool:
+    if s.trimmed or any(x.trimmed for x in group):
+        return False
     body = s.passage.article.body
-    first, last = group[0].sentence, group[-1].sentence
-    between = (
-        body[last.end : s.sentence.start]
-        if s.sentence.start >= last.end
-        else body[s.sentence.end : first.start]
-    )
+    first, last = group[0], group[-1]
+    between = body[last.end : s.start] if s.start >= last.end else body[s.end : first.start]
     return between.strip() == "" and "\n\n" not in between
 
 
@@ -173,10 +182,14 @@ class ExtractiveAnswerer:
 
     def answer(self, question: str, retrieval: Retrieval, *, max_words: int) -> Draft:
         sentences = self.store.sentences(p.chunk.id for p in retrieval.passages)
-        scored = score_sentences(question, retrieval.query_vector, retrieval.passages, sentences)
+        idf: IdfFn = retrieval.lexical.idf if retrieval.lexical else (lambda _: 1.0)
+        scored = score_sentences(
+            question, retrieval.query_vector, retrieval.passages, sentences, idf
+        )
         best = scored[0] if scored else None
         if should_decline(best):
             return Draft(DECLINE_TEXT, [], True, best.score if best else 0.0)
         assert best is not None
+        scored[0] = trim(best, question, max_words, idf)
         text, citations = compose(select(scored, max_words))
         return Draft(text, citations, False, best.score)

@@ -10,6 +10,7 @@ import json
 import logging
 import sys
 from collections.abc import Callable
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
@@ -107,7 +108,10 @@ def main_options(
     ] = False,
 ) -> None:
     level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    handler.setLevel(level)  # some libraries set their own loggers to DEBUG
+    logging.basicConfig(level=level, handlers=[handler])
     ctx.obj = State(index, debug)
 
 
@@ -200,6 +204,20 @@ class _progress:
             self._bar.stop()
 
 
+AsOf = Annotated[
+    datetime | None,
+    typer.Option(
+        "--as-of",
+        formats=["%Y-%m-%d"],
+        help="Resolve 'yesterday', 'last week'... against this date (default: today).",
+    ),
+]
+
+
+def _date(value: datetime | None) -> date | None:
+    return value.date() if value else None
+
+
 @app.command()
 @user_errors
 def ask(
@@ -207,11 +225,16 @@ def ask(
     question: Annotated[str, typer.Argument(help="The question, in quotes.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the answer as JSON.")] = False,
     long: Annotated[bool, typer.Option("--long", help="Allow a longer answer.")] = False,
+    as_of: AsOf = None,
 ) -> None:
-    """Answer one question and exit."""
+    """Answer one question and exit.
+
+    Filters inside the question: from:OUTLET, after:YYYY-MM-DD, before:YYYY-MM-DD, on:DATE,
+    and time phrases such as "last week" or "in February 2018".
+    """
     from bot.render import to_json, to_text
 
-    answer = _state(ctx).newsbot().ask(question, long=long)
+    answer = _state(ctx).newsbot().ask(question, long=long, as_of=_date(as_of))
     if as_json:
         typer.echo(json.dumps(to_json(answer), ensure_ascii=False, indent=2))
     else:
@@ -226,6 +249,7 @@ def chat(
         str | None,
         typer.Argument(help="Answer this question and exit instead of starting the REPL."),
     ] = None,
+    as_of: AsOf = None,
 ) -> None:
     """Talk to newsbot: a REPL with line editing, history and follow-up questions."""
     from bot import repl
@@ -233,7 +257,9 @@ def chat(
     state = _state(ctx)
     bot = state.newsbot()
     session = repl.ChatSession(
-        lambda q, history: bot.ask(q, history=history), typer.echo, debug=state.debug
+        lambda q, history: bot.ask(q, history=history, as_of=_date(as_of)),
+        typer.echo,
+        debug=state.debug,
     )
     if question:
         session.handle(question)
@@ -241,6 +267,45 @@ def chat(
     bot.warm_up()
     interactive = sys.stdin.isatty() and sys.stdout.isatty()
     repl.run(session, repl.line_reader(state.settings.history_file, interactive))
+
+
+@app.command("eval")
+@user_errors
+def eval_(
+    ctx: typer.Context,
+    questions: Annotated[Path, typer.Argument(help="Questions file (JSONL, see the README).")],
+    corpus: Annotated[Path, typer.Option(help="Folder of the articles the questions are about.")],
+    out: Annotated[Path | None, typer.Option(help="Write predictions (JSONL) here.")] = None,
+    limit: Annotated[int | None, typer.Option(help="Only the first N questions.")] = None,
+) -> None:
+    """Answer a questions file over a corpus and print quality scores."""
+    from bot import evaluate
+    from bot.core import Newsbot
+    from bot.ingest import ingest as run_ingest
+    from bot.store import Store
+
+    state = _state(ctx)
+    if not corpus.is_dir():
+        raise typer.BadParameter(f"{corpus} is not a folder", param_hint="--corpus")
+    settings = state.settings
+    if "index" not in state.overrides:  # by default each corpus gets its own cached index
+        settings = settings.model_copy(update={"index": evaluate.default_index(corpus)})
+    bot = Newsbot(settings)
+    store = Store.open(
+        settings.index, fingerprint=bot.encoder.fingerprint, dim=bot.encoder.dim, create=True
+    )
+    report = run_ingest([str(corpus)], store, bot.encoder, prune=True)
+    typer.echo(_summary(report, settings.index), err=True)
+    items = evaluate.load_questions(questions)[:limit]
+    bot.warm_up()
+    predictions = evaluate.run(lambda q: bot.ask(q.question, as_of=q.question_date), items, corpus)
+    if out:
+        out.write_text(
+            "".join(json.dumps(p.to_json(), ensure_ascii=False) + "\n" for p in predictions),
+            encoding="utf-8",
+        )
+    scores = evaluate.score(items, predictions, evaluate.corpus_reader(corpus))
+    typer.echo(evaluate.table(scores))
 
 
 def main() -> None:

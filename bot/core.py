@@ -7,10 +7,12 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 
 from bot.answer import ExtractiveAnswerer
 from bot.config import Settings
 from bot.embeddings import Encoder, get_encoder
+from bot.query import Query, parse_query
 from bot.records import Answer, RetrievedArticle
 from bot.retrieval import Retrieval, Retriever
 from bot.store import Store
@@ -27,11 +29,19 @@ class Turn:
     answer: str = ""
 
 
-def standalone_query(question: str, history: Sequence[Turn]) -> str:
-    """What to search for: a follow-up ("Who denounced them?") borrows the last question."""
-    if history and is_follow_up(question):
-        return f"{history[-1].question} {question}"
-    return question
+def standalone_query(question: str, history: Sequence[Turn], as_of: date | None = None) -> Query:
+    """What to search for. A follow-up ("Who denounced them?") borrows the last question's
+    words, and its outlet and time filters unless it has its own."""
+    current = parse_query(question, as_of)
+    if not (history and is_follow_up(question)):
+        return current
+    previous = parse_query(history[-1].question, as_of)
+    return Query(
+        text=f"{previous.text} {current.text}",
+        outlets=current.outlets or previous.outlets,
+        period=current.period or previous.period,
+        recency=current.recency or previous.recency,
+    )
 
 
 class Newsbot:
@@ -61,20 +71,28 @@ class Newsbot:
     def warm_up(self) -> None:
         """Load the model and index now, so the first question isn't the slow one."""
         self.store.search_index()
+        self.store.lexical()
         self.encoder.encode(["warm up"])
 
-    def ask(self, question: str, *, history: Sequence[Turn] = (), long: bool = False) -> Answer:
+    def ask(
+        self,
+        question: str,
+        *,
+        history: Sequence[Turn] = (),
+        long: bool = False,
+        as_of: date | None = None,
+    ) -> Answer:
         timings: dict[str, float] = {}
         started = time.perf_counter()
         question = question.strip()
-        query = standalone_query(question, history)
-        retrieval = Retriever(self.store, self.encoder).search(
-            query, k_articles=max(10, self.settings.top_k)
-        )
+        search = standalone_query(question, history, as_of)
+        current = parse_query(question, as_of).text  # sentences are scored against this
+        retriever = Retriever(self.store, self.encoder)
+        retrieval = retriever.search(search, k_articles=self.settings.top_k)
         timings["retrieve_ms"] = _ms(started)
         words = self.settings.long_answer_words if long else self.settings.answer_words
         mark = time.perf_counter()
-        draft = ExtractiveAnswerer(self.store).answer(question, retrieval, max_words=words)
+        draft = ExtractiveAnswerer(self.store).answer(current, retrieval, max_words=words)
         timings["answer_ms"] = _ms(mark)
         timings["total_ms"] = _ms(started)
         return Answer(
@@ -84,7 +102,8 @@ class Newsbot:
             citations=draft.citations,
             retrieved=_retrieved(retrieval),
             timings=timings,
-            search_query=query,
+            notes=retrieval.notes,
+            search_query=search.text,
         )
 
 

@@ -62,7 +62,7 @@ def closest_articles(answer: Answer, limit: int = 3) -> str:
 def to_text(answer: Answer, *, full_sources: bool = True) -> str:
     """What `newsbot ask` prints (and the REPL, with short sources)."""
     parts = [answer.text]
-    parts += [f"({note})" for note in answer.notes]
+    parts += answer.notes
     if answer.declined:
         parts.append(closest_articles(answer))
     elif answer.citations:

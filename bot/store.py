@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
@@ -27,6 +28,8 @@ from bot.articles import Article
 from bot.chunking import Chunk
 from bot.dates import from_iso, to_iso
 from bot.errors import IndexBusyError, IndexFormatError, IndexMissingError
+from bot.lexical import LexicalIndex
+from bot.terms import content_terms
 
 log = logging.getLogger(__name__)
 
@@ -42,11 +45,12 @@ CREATE TABLE articles(
     headline TEXT NOT NULL,
     body TEXT NOT NULL,
     outlet TEXT, byline TEXT, published TEXT, updated TEXT, url TEXT,
+    published_ts REAL,  -- POSIX seconds of `published`: comparable across time zones
     credits TEXT NOT NULL DEFAULT '[]',
     captions TEXT NOT NULL DEFAULT '[]',
     added_at TEXT NOT NULL
 );
-CREATE INDEX articles_published ON articles(published);
+CREATE INDEX articles_published ON articles(published_ts);
 CREATE TABLE files(
     path TEXT PRIMARY KEY,
     file_hash TEXT NOT NULL,
@@ -67,6 +71,7 @@ CREATE TABLE chunks(
     start_char INTEGER NOT NULL,
     end_char INTEGER NOT NULL,
     embed_hash TEXT NOT NULL,
+    terms TEXT NOT NULL,  -- stems for BM25, space-separated (see bot.lexical)
     vector BLOB NOT NULL
 );
 CREATE INDEX chunks_article ON chunks(article_id);
@@ -156,6 +161,8 @@ class Store:
         self._lock = threading.RLock()
         self._index: vectors.Index | None = None
         self._index_generation = -1
+        self._lexical: LexicalIndex | None = None
+        self._lexical_generation = -1
         meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
         self.fingerprint = meta["encoder"]
         self.dim = int(meta["dim"])
@@ -251,6 +258,27 @@ class Store:
                 self._index_generation = generation
             return self._index
 
+    def lexical_path(self, generation: int) -> Path:
+        return self.directory / f"lexical.{generation:06d}"
+
+    def lexical(self) -> LexicalIndex:
+        """The BM25 index of the committed generation, reloaded when an ingest moved it."""
+        with self._lock:
+            generation = self.generation()
+            if generation != self._lexical_generation:
+                try:
+                    self._lexical = LexicalIndex.load(self.lexical_path(generation))
+                except FileNotFoundError:
+                    if generation:
+                        log.warning("%s is missing; rebuilding it", self.lexical_path(generation))
+                    self._lexical = self.build_lexical()
+                self._lexical_generation = generation
+            assert self._lexical is not None
+            return self._lexical
+
+    def build_lexical(self) -> LexicalIndex:
+        return build_lexical(self._conn, self._lock)
+
     def _load_vectors(self, generation: int) -> vectors.Index:
         for _ in range(3):
             try:
@@ -334,6 +362,35 @@ class Store:
             for r in rows
         }
 
+    def chunk_ids_matching(
+        self,
+        outlets: Sequence[str] = (),
+        start: datetime | None = None,
+        end: datetime | None = None,
+    ) -> np.ndarray:
+        """Ids of chunks whose article matches: any of `outlets` (in outlet or credits,
+        case-insensitive) and published in [start, end). Undated articles never match a date."""
+        where: list[str] = []
+        params: list[object] = []
+        if outlets:
+            ors = []
+            for outlet in outlets:
+                ors.append("(lower(a.outlet) LIKE ? OR lower(a.credits) LIKE ?)")
+                params += [f"%{outlet.lower()}%"] * 2
+            where.append("(" + " OR ".join(ors) + ")")
+        if start is not None:
+            where.append("a.published_ts >= ?")
+            params.append(start.timestamp())
+        if end is not None:
+            where.append("a.published_ts < ?")
+            params.append(end.timestamp())
+        sql = "SELECT c.id FROM chunks c JOIN articles a ON a.id = c.article_id"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        return np.asarray(
+            sorted(r[0] for r in self._rows(sql + " ORDER BY c.id", params)), np.int64
+        )
+
     def article_ids(self) -> list[int]:
         return [r[0] for r in self._rows("SELECT id FROM articles ORDER BY id")]
 
@@ -375,6 +432,7 @@ class Writer:
             self.index = store._load_vectors(self.base_generation)
         self._removed_chunks: list[int] = []
         self._new_file: Path | None = None
+        self._new_lexical: Path | None = None
         self.changed = False
         self._done = False
 
@@ -443,10 +501,12 @@ class Writer:
         a = article
         cur = self.conn.execute(
             "INSERT INTO articles (content_hash, headline, body, outlet, byline, published, "
-            "updated, url, credits, captions, added_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            "updated, url, published_ts, credits, captions, added_at) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 a.content_hash, a.headline, a.body, a.outlet, a.byline,
                 to_iso(a.published), to_iso(a.updated), a.url,
+                a.published.timestamp() if a.published else None,
                 json.dumps(list(a.credits)), json.dumps(list(a.captions)), _now(),
             ),
         )  # fmt: skip
@@ -455,10 +515,11 @@ class Writer:
         for chunk, embed_hash, vec, sent_vecs in zip(
             chunks, embed_hashes, chunk_vectors, sentence_vectors, strict=True
         ):
+            terms = " ".join(content_terms(f"{a.headline}\n{a.body[chunk.start : chunk.end]}"))
             cur = self.conn.execute(
-                "INSERT INTO chunks (article_id, ord, start_char, end_char, embed_hash, vector) "
-                "VALUES (?,?,?,?,?,?)",
-                (article_id, chunk.ord, chunk.start, chunk.end, embed_hash, _blob(vec)),
+                "INSERT INTO chunks (article_id, ord, start_char, end_char, embed_hash, terms, "
+                "vector) VALUES (?,?,?,?,?,?,?)",
+                (article_id, chunk.ord, chunk.start, chunk.end, embed_hash, terms, _blob(vec)),
             )
             chunk_id = int(cur.lastrowid or 0)
             chunk_ids.append(chunk_id)
@@ -529,6 +590,8 @@ class Writer:
         generation = self.base_generation + 1
         self._new_file = self.store.vector_path(generation)
         vectors.save(self.index, self._new_file)
+        self._new_lexical = self.store.lexical_path(generation)
+        build_lexical(self.conn).save(self._new_lexical)
         self.conn.execute("UPDATE meta SET value=? WHERE key='generation'", (str(generation),))
         self.conn.execute("COMMIT")  # the moment the new generation exists
         self._done = True
@@ -545,11 +608,29 @@ class Writer:
         self.conn.close()
         if self._new_file is not None:
             self._new_file.unlink(missing_ok=True)
+        if self._new_lexical is not None:
+            shutil.rmtree(self._new_lexical, ignore_errors=True)
 
     def _drop_old_files(self, keep: set[int]) -> None:
         """Old generations (and leftovers of crashed ingests) are deleted; the previous one
         stays a little longer for readers that are loading it right now."""
-        for path in self.store.directory.glob("*vectors.*.faiss*"):
+        for path in [
+            *self.store.directory.glob("*vectors.*"),
+            *self.store.directory.glob("*lexical.*"),
+        ]:
             parts = path.name.split(".")
             if path.name.startswith(".") or not parts[1].isdigit() or int(parts[1]) not in keep:
-                path.unlink(missing_ok=True)
+                if path.is_dir():
+                    shutil.rmtree(path, ignore_errors=True)
+                else:
+                    path.unlink(missing_ok=True)
+
+
+def build_lexical(conn: sqlite3.Connection, lock: threading.RLock | None = None) -> LexicalIndex:
+    """BM25 over the stored terms of every chunk the connection sees."""
+    if lock is None:
+        rows = conn.execute("SELECT id, terms FROM chunks").fetchall()
+    else:
+        with lock:
+            rows = conn.execute("SELECT id, terms FROM chunks").fetchall()
+    return LexicalIndex.build((chunk_id, terms.split()) for chunk_id, terms in rows)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -65,14 +66,23 @@ def test_select_keeps_the_word_budget_and_near_ties_only() -> None:
 def test_standalone_query_uses_previous_turn_for_follow_ups() -> None:
     history = [Turn("Who carried out the strikes?", "The coalition. [1]")]
     assert (
-        standalone_query("Who denounced them?", history)
+        standalone_query("Who denounced them?", history).text
         == "Who carried out the strikes? Who denounced them?"
     )
     assert (
-        standalone_query("Who is the coalition spokesman?", history)
+        standalone_query("Who is the coalition spokesman?", history).text
         == "Who is the coalition spokesman?"
     )
-    assert standalone_query("Who denounced them?", []) == "Who denounced them?"
+    assert standalone_query("Who denounced them?", []).text == "Who denounced them?"
+
+
+def test_follow_up_inherits_filters_unless_it_has_its_own() -> None:
+    history = [Turn("from:reuters What did the council decide in March 2018?", "x")]
+    follow = standalone_query("Who opposed it?", history, date(2018, 6, 1))
+    assert follow.outlets == ("reuters",)
+    assert follow.period is not None and follow.period.label == "in March 2018"
+    own = standalone_query("Who opposed it in April 2018?", history, date(2018, 6, 1))
+    assert own.period is not None and own.period.label == "in April 2018"
 
 
 def test_ask_answers_cites_and_declines(

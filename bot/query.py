@@ -1,0 +1,170 @@
+"""Question -> search text plus filters: outlet (`from:reuters`), dates (`after:`/`before:`),
+time phrases resolved against an as-of date ("last week", "in February 2018"), and whether
+the question asks about the current state ("latest", "now", "still")."""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+
+from bot.errors import NewsbotError
+
+MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
+MONTHS |= {name.lower(): i for i, name in enumerate(calendar.month_abbr) if name}
+MONTHS["sept"] = 9
+_MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))
+WEEKDAYS = {name.lower(): i for i, name in enumerate(calendar.day_name)}
+_SPAN_LEAD = "in|the past|the last|over the last|over the past|past|last"
+
+_FILTER = re.compile(r'\b(from|outlet|after|since|before|until|on):(?:"([^"]+)"|(\S+))', re.I)
+_RECENCY = re.compile(
+    r"\b(latest|newest|most recent|now|currently|current|still|so far|to date|anymore|any more)\b",
+    re.I,
+)
+
+
+@dataclass(frozen=True)
+class Period:
+    """Published in [start, end); either side may be open."""
+
+    start: datetime | None
+    end: datetime | None
+    label: str
+    explicit: bool = False  # typed as after:/before:/on: rather than said in words
+
+    def describe(self) -> str:
+        first = self.start.date().isoformat() if self.start else "the beginning"
+        last = (self.end - timedelta(days=1)).date().isoformat() if self.end else "now"
+        span = first if first == last else f"{first} to {last}"
+        return f"Searched articles published {self.label} ({span})."
+
+
+@dataclass(frozen=True)
+class Query:
+    text: str  # what to search for, filter syntax and time phrases removed
+    outlets: tuple[str, ...] = ()
+    period: Period | None = None
+    recency: bool = False
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def filtered(self) -> bool:
+        return bool(self.outlets or self.period)
+
+
+def _day(d: date, tz: object = UTC) -> datetime:
+    return datetime.combine(d, time.min, tzinfo=tz)  # type: ignore[arg-type]
+
+
+def _month(year: int, month: int) -> tuple[datetime, datetime]:
+    start = _day(date(year, month, 1))
+    end = _day(date(year + month // 12, month % 12 + 1, 1))
+    return start, end
+
+
+def _parse_day(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise NewsbotError(f"can't read the date {value!r}; write it as YYYY-MM-DD") from None
+
+
+# Time phrases, most specific first. Each returns (start, end, label) given the as-of day.
+def _phrases(today: date) -> list[tuple[re.Pattern[str], object]]:
+    monday = today - timedelta(days=today.weekday())
+
+    def month_year(m: re.Match[str]) -> tuple[datetime, datetime, str]:
+        month, year = MONTHS[m.group(1).lower()], int(m.group(2))
+        return (*_month(year, month), f"in {calendar.month_name[month]} {year}")
+
+    def month_only(m: re.Match[str]) -> tuple[datetime, datetime, str]:
+        month = MONTHS[m.group(1).lower()]
+        year = today.year if month <= today.month else today.year - 1  # the last one
+        return (*_month(year, month), f"in {calendar.month_name[month]} {year}")
+
+    def year_only(m: re.Match[str]) -> tuple[datetime, datetime, str]:
+        year = int(m.group(1))
+        return _day(date(year, 1, 1)), _day(date(year + 1, 1, 1)), f"in {year}"
+
+    def weekday(m: re.Match[str]) -> tuple[datetime, datetime, str]:
+        wd = WEEKDAYS[m.group(1).lower()]
+        back = (today.weekday() - wd) % 7 or 7  # the most recent such day before today
+        d = today - timedelta(days=back)
+        return _day(d), _day(d + timedelta(days=1)), f"on {m.group(1).capitalize()} {d.isoformat()}"
+
+    def last_n(m: re.Match[str]) -> tuple[datetime, datetime, str]:
+        n, unit = int(m.group(1)), m.group(2).lower().rstrip("s")
+        days = n * {"day": 1, "week": 7, "month": 30, "year": 365}[unit]
+        label = f"in the last {n} {unit}{'s' if n != 1 else ''}"
+        return _day(today - timedelta(days=days - 1)), _day(today + timedelta(days=1)), label
+
+    fixed = {
+        "today": (today, today + timedelta(days=1)),
+        "yesterday": (today - timedelta(days=1), today),
+        "this week": (monday, today + timedelta(days=1)),
+        "last week": (monday - timedelta(days=7), monday),
+        "this month": (today.replace(day=1), today + timedelta(days=1)),
+        "last month": (
+            (today.replace(day=1) - timedelta(days=1)).replace(day=1),
+            today.replace(day=1),
+        ),
+        "this year": (date(today.year, 1, 1), today + timedelta(days=1)),
+        "last year": (date(today.year - 1, 1, 1), date(today.year, 1, 1)),
+    }
+
+    def fixed_phrase(m: re.Match[str]) -> tuple[datetime, datetime, str]:
+        phrase = " ".join(m.group(1).lower().split())
+        start, end = fixed[phrase]
+        return _day(start), _day(end), phrase
+
+    return [
+        (re.compile(rf"\b(?:in |during |from )?({_MONTH})\.? (\d{{4}})\b", re.I), month_year),
+        (re.compile(r"\b(?:in|during) ((?:19|20)\d{2})\b", re.I), year_only),
+        (re.compile(rf"\b(?:{_SPAN_LEAD}) (\d+) (days?|weeks?|months?|years?)\b", re.I), last_n),
+        (re.compile(rf"\b({'|'.join(fixed)})\b", re.I), fixed_phrase),
+        (re.compile(rf"\b(?:on |last )({'|'.join(WEEKDAYS)})\b", re.I), weekday),
+        (re.compile(rf"\b(?:in|during) ({_MONTH})\b", re.I), month_only),
+    ]
+
+
+def parse_query(question: str, as_of: date | datetime | None = None) -> Query:
+    """Pull filters and time phrases out of a question."""
+    today = (as_of.date() if isinstance(as_of, datetime) else as_of) or datetime.now(UTC).date()
+    outlets: list[str] = []
+    start: datetime | None = None
+    end: datetime | None = None
+    labels: list[str] = []
+    for m in _FILTER.finditer(question):
+        key, value = m.group(1).lower(), (m.group(2) or m.group(3))
+        if key in ("from", "outlet"):
+            outlets.append(value.replace("_", " "))
+        elif key in ("after", "since"):
+            start = _day(_parse_day(value))
+            labels.append(f"from {value}")
+        elif key in ("before", "until"):
+            end = _day(_parse_day(value))
+            labels.append(f"before {value}")
+        elif key == "on":
+            d = _parse_day(value)
+            start, end = _day(d), _day(d + timedelta(days=1))
+            labels.append(f"on {value}")
+    text = _FILTER.sub(" ", question)
+    explicit = start is not None or end is not None
+    if not explicit:
+        for pattern, resolve in _phrases(today):
+            found = pattern.search(text)
+            if found:
+                start, end, label = resolve(found)  # type: ignore[operator]
+                labels.append(label)
+                text = text[: found.start()] + " " + text[found.end() :]
+                break
+    period = Period(start, end, " ".join(labels), explicit) if (start or end) else None
+    text = re.sub(r"\s+([?.!,;:])", r"\1", " ".join(text.split())).strip()
+    return Query(
+        text=text if re.search(r"\w", text) else question,
+        outlets=tuple(outlets),
+        period=period,
+        recency=bool(_RECENCY.search(question)),
+    )

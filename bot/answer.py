@@ -104,7 +104,11 @@ def trim(s: ScoredSentence, question: str, max_words: int, idf: IdfFn) -> Scored
     q_terms = set(content_terms(question))
     weights = [sum(idf(t) for t in set(content_terms(w.group())) if t in q_terms) for w in words]
     sums = np.convolve(weights, np.ones(max_words), mode="valid")
-    best = int(np.argmax(sums))  # earliest window among equals: keep the sentence's start
+    # Among the heaviest windows, centre the matched words: the answer to a question
+    # usually stands next to the words it shares with it, on either side.
+    centre = np.average(np.arange(len(words)), weights=np.asarray(weights) + 1e-9)
+    heaviest = np.flatnonzero(sums >= sums.max() - 1e-9)
+    best = int(heaviest[np.argmin(np.abs(heaviest + (max_words - 1) / 2 - centre))])
     first, last = words[best], words[best + max_words - 1]
     return replace(s, start=first.start(), end=last.end())
 

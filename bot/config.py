@@ -6,9 +6,11 @@ Settings are built once at the edge (CLI, Slack runner) and passed in.
 
 from __future__ import annotations
 
+from datetime import tzinfo
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -24,11 +26,29 @@ class Settings(BaseSettings):
     top_k: int = Field(10, ge=1, le=100, description="Articles listed in `retrieved`.")
     answer_words: int = Field(60, ge=10, description="Word budget of a short answer.")
     long_answer_words: int = Field(150, ge=20, description="Word budget with --long.")
+    timezone: str = Field(
+        "UTC", description="The newsroom's time zone: when days start for 'yesterday', 'on:'."
+    )
     history_file: Path = Field(Path.home() / ".newsbot_history", description="REPL line history.")
     max_file_mb: float = Field(20.0, gt=0, description="Files larger than this are refused.")
     lock_timeout: float = Field(
         0.0, ge=0, description="Seconds an ingest waits for another ingest's lock."
     )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {value!r} (use a name like Europe/London)"
+            ) from None
+        return value
+
+    @property
+    def tz(self) -> tzinfo:
+        return ZoneInfo(self.timezone)
 
     @property
     def max_file_bytes(self) -> int:

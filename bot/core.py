@@ -7,7 +7,7 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, tzinfo
 
 from bot.answer import ExtractiveAnswerer
 from bot.config import Settings
@@ -29,13 +29,15 @@ class Turn:
     answer: str = ""
 
 
-def standalone_query(question: str, history: Sequence[Turn], as_of: date | None = None) -> Query:
+def standalone_query(
+    question: str, history: Sequence[Turn], as_of: date | None = None, tz: tzinfo = UTC
+) -> Query:
     """What to search for. A follow-up ("Who denounced them?") borrows the last question's
     words, and its outlet and time filters unless it has its own."""
-    current = parse_query(question, as_of)
+    current = parse_query(question, as_of, tz)
     if not (history and is_follow_up(question)):
         return current
-    previous = parse_query(history[-1].question, as_of)
+    previous = parse_query(history[-1].question, as_of, tz)
     return Query(
         text=f"{previous.text} {current.text}",
         outlets=current.outlets or previous.outlets,
@@ -85,8 +87,9 @@ class Newsbot:
         timings: dict[str, float] = {}
         started = time.perf_counter()
         question = question.strip()
-        search = standalone_query(question, history, as_of)
-        current = parse_query(question, as_of).text  # sentences are scored against this
+        tz = self.settings.tz
+        search = standalone_query(question, history, as_of, tz)
+        current = parse_query(question, as_of, tz).text  # sentences are scored against this
         retriever = Retriever(self.store, self.encoder)
         retrieval = retriever.search(search, k_articles=self.settings.top_k)
         timings["retrieve_ms"] = _ms(started)

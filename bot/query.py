@@ -7,7 +7,7 @@ from __future__ import annotations
 import calendar
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from bot.errors import NewsbotError
 
@@ -54,8 +54,9 @@ class Query:
         return bool(self.outlets or self.period)
 
 
-def _day(d: date, tz: object = UTC) -> datetime:
-    return datetime.combine(d, time.min, tzinfo=tz)  # type: ignore[arg-type]
+def _day(d: date) -> datetime:
+    """Midnight starting day `d`, naive; `parse_query` attaches the newsroom's time zone."""
+    return datetime.combine(d, time.min)
 
 
 def _month(year: int, month: int) -> tuple[datetime, datetime]:
@@ -129,15 +130,16 @@ def _phrases(today: date) -> list[tuple[re.Pattern[str], object]]:
     ]
 
 
-def parse_query(question: str, as_of: date | datetime | None = None) -> Query:
-    """Pull filters and time phrases out of a question."""
-    today = (as_of.date() if isinstance(as_of, datetime) else as_of) or datetime.now(UTC).date()
+def parse_query(question: str, as_of: date | datetime | None = None, tz: tzinfo = UTC) -> Query:
+    """Pull filters and time phrases out of a question. Days run midnight to midnight in
+    `tz` (the newsroom's time zone), and "today" is `as_of` (default: now)."""
+    today = (as_of.date() if isinstance(as_of, datetime) else as_of) or datetime.now(tz).date()
     outlets: list[str] = []
     start: datetime | None = None
     end: datetime | None = None
     labels: list[str] = []
     for m in _FILTER.finditer(question):
-        key, value = m.group(1).lower(), (m.group(2) or m.group(3))
+        key, value = m.group(1).lower(), (m.group(2) or m.group(3).rstrip("?.!,;:"))
         if key in ("from", "outlet"):
             outlets.append(value.replace("_", " "))
         elif key in ("after", "since"):
@@ -160,7 +162,10 @@ def parse_query(question: str, as_of: date | datetime | None = None) -> Query:
                 labels.append(label)
                 text = text[: found.start()] + " " + text[found.end() :]
                 break
-    period = Period(start, end, " ".join(labels), explicit) if (start or end) else None
+    period = None
+    if start or end:
+        start, end = (x.replace(tzinfo=tz) if x else None for x in (start, end))
+        period = Period(start, end, " ".join(labels), explicit)
     text = re.sub(r"\s+([?.!,;:])", r"\1", " ".join(text.split())).strip()
     return Query(
         text=text if re.search(r"\w", text) else question,

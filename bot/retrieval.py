@@ -99,7 +99,7 @@ class Retriever:
         start, end = (period.start, period.end) if period else (None, None)
         allowed: np.ndarray | None = self.store.chunk_ids_matching(query.outlets, start, end)
         notes = [period.describe()] if period else []
-        if len(allowed) == 0 and period is not None and not period.explicit:
+        if allowed is not None and len(allowed) == 0 and period and not period.explicit:
             # A time phrase may be about when events happened, not when articles ran
             # ("in 1973"); with no article in that period, search all dates instead.
             allowed = self.store.chunk_ids_matching(query.outlets) if query.outlets else None

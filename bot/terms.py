@@ -29,10 +29,26 @@ def words(text: str) -> list[str]:
     return [w.lower().replace("’", "'") for w in _WORD.findall(text)]
 
 
+# Past forms of irregular verbs common in news, so "won" matches "win" and "rose" "rise".
+IRREGULAR = dict(
+    pair.split(":")
+    for pair in """won:win lost:lose fell:fall fallen:fall rose:rise risen:rise grew:grow grown:grow
+    began:begin begun:begin led:lead met:meet paid:pay sold:sell took:take taken:take gave:give
+    given:give left:leave held:hold spent:spend told:tell wrote:write written:write struck:strike
+    fought:fight brought:bring bought:buy built:build caught:catch chose:choose chosen:choose
+    drove:drive driven:drive flew:fly flown:fly got:get gotten:get kept:keep knew:know known:know
+    sent:send shot:shoot spoke:speak spoken:speak stood:stand stole:steal stolen:steal
+    taught:teach threw:throw thrown:throw went:go gone:go came:come saw:see seen:see found:find
+    made:make sought:seek thought:think ran:run swore:swear sworn:swear hid:hide hidden:hide
+    broke:break broken:break froze:freeze frozen:freeze sank:sink sunk:sink ate:eat eaten:eat
+    drew:draw drawn:draw forbade:forbid forbidden:forbid""".split()
+)
+
+
 @lru_cache(maxsize=200_000)
 def stem(word: str) -> str:
     """Snowball (Porter 2) stem: 'strikes' -> 'strike', 'denounced' -> 'denounc'."""
-    return _stemmer().stemWord(word)
+    return _stemmer().stemWord(IRREGULAR.get(word, word))
 
 
 @lru_cache(maxsize=1)

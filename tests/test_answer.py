@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.answer import compose, score_sentences, select
+from bot.answer import compose, score_sentences, select, should_decline, trim
 from bot.core import Newsbot, Turn, standalone_query
 from bot.ingest import ingest
 from bot.records import DECLINE_TEXT
@@ -120,3 +120,28 @@ def test_sentence_scores_are_sorted(newsbot: Newsbot) -> None:
     assert np.isclose(
         scored[0].similarity, float(sentences[2].vector @ bag_of_words("council Friday"))
     )
+
+
+def test_a_very_long_sentence_is_trimmed_to_its_relevant_part() -> None:
+    filler = " ".join(f"word{i}" for i in range(80))
+    body = f"{filler} said the coalition spokesman Colonel Thomas Veale."
+    article = ArticleRow(1, "H", body, None, None, None, None, None, (), (), ("a.txt",))
+    sentence = SentenceRow(1, 1, 1, 0, len(body), bag_of_words(body))
+    passage = Passage(ChunkRow(1, 1, 0, 0, len(body)), article, 0.9, 0)
+    q = "Who is the coalition spokesman?"
+    (scored,) = score_sentences(q, bag_of_words(q), [passage], [sentence])
+    cut = trim(scored, q, 20, lambda _: 1.0)
+    assert len(cut.text.split()) == 20
+    assert cut.text.endswith("Colonel Thomas Veale.")
+    text, (citation,) = compose([cut])
+    assert text.startswith("… word") and text.endswith("Veale. [1]")
+    assert body[citation.start : citation.end] == citation.quote == cut.text
+
+
+def test_weak_evidence_declines() -> None:
+    passage, sentences = make_passage()
+    q = "semiconductor export tariffs"
+    scored = score_sentences(q, bag_of_words(q), [passage], sentences)
+    assert should_decline(scored[0]) and should_decline(None)
+    q = "When did the mayor resign?"
+    assert not should_decline(score_sentences(q, bag_of_words(q), [passage], sentences)[0])

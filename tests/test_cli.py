@@ -140,3 +140,45 @@ def test_invalid_setting_is_reported_by_name(run, monkeypatch: pytest.MonkeyPatc
     result = run("ask", "Anything?")
     assert result.exit_code == 1
     assert "Error: invalid setting: NEWSBOT_TOP_K:" in result.output
+
+
+def test_eval_writes_predictions_and_prints_scores(run, news: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    questions = tmp_path / "questions.jsonl"
+    rows = [
+        {
+            "id": "q1",
+            "question": "When did the mayor resign?",
+            "answers": ["Monday"],
+            "evidence": [{"article_file": "mayor.txt", "text": "The mayor resigned on Monday."}],
+            "type": "when",
+        },
+        {
+            "id": "q2",
+            "question": "quarterly semiconductor tariffs export volumes",
+            "answers": [],
+            "evidence": [],
+            "type": None,
+        },
+    ]
+    questions.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    out = tmp_path / "preds.jsonl"
+    result = run(
+        "--index",
+        str(tmp_path / "eval-index"),
+        "eval",
+        str(questions),
+        "--corpus",
+        str(news),
+        "--out",
+        str(out),
+    )
+    assert result.exit_code == 0, result.output
+    assert "article recall@1              1.000" in result.output
+    assert "answer accuracy               1.000" in result.output
+    preds = [json.loads(line) for line in out.read_text().splitlines()]
+    assert preds[0]["id"] == "q1" and preds[0]["retrieved"][0] == "mayor.txt"
+    assert preds[0]["citations"] == [
+        {"article_file": "mayor.txt", "text": preds[0]["citations"][0]["text"]}
+    ]
+    assert "[1]" not in preds[0]["answer"]
+    assert preds[1]["declined"] is True and preds[1]["answer"] == ""

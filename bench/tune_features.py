@@ -32,7 +32,9 @@ def main() -> None:
     corpus = args.evalset / "corpus"
     settings = Settings(index=default_index(corpus))
     bot = Newsbot(settings)
-    store = Store.open(settings.index, fingerprint=bot.encoder.fingerprint, dim=bot.encoder.dim, create=True)
+    store = Store.open(
+        settings.index, fingerprint=bot.encoder.fingerprint, dim=bot.encoder.dim, create=True
+    )
     ingest([str(corpus)], store, bot.encoder)
     questions = load_questions(args.evalset / "questions.jsonl")
     retriever = Retriever(store, bot.encoder)
@@ -49,31 +51,35 @@ def main() -> None:
         for s, text, vec_alone in zip(sentences, texts, alone, strict=True):
             p = by_chunk[s.chunk_id]
             terms = set(content_terms(text))
-            cands.append({
-                "sim": float(s.vector @ r.query_vector),
-                "sim_alone": float(vec_alone @ r.query_vector),
-                "matched": [t for t in q_terms if t in terms],
-                "rank": p.rank,
-                "pscore": p.score,
-                "start": s.start,
-                "words": len(text.split()),
-                "article": Path(p.article.source_path).name,
-                "chunk": s.chunk_id,
-                "sid": s.id,
-                "correct": any(normalize(a) in normalize(text) for a in q.answers),
-                "text": text,
-            })
-        rows.append({
-            "id": q.id,
-            "question": q.question,
-            "answerable": q.answerable,
-            "answers": list(q.answers),
-            "gold": sorted(q.evidence_files),
-            "q_terms": q_terms,
-            "idf": {t: r.lexical.idf(t) if r.lexical else 1.0 for t in q_terms},
-            "retrieved": [Path(a.source_path).name for a, _ in r.articles],
-            "candidates": cands,
-        })
+            cands.append(
+                {
+                    "sim": float(s.vector @ r.query_vector),
+                    "sim_alone": float(vec_alone @ r.query_vector),
+                    "matched": [t for t in q_terms if t in terms],
+                    "rank": p.rank,
+                    "pscore": p.score,
+                    "start": s.start,
+                    "words": len(text.split()),
+                    "article": Path(p.article.source_path).name,
+                    "chunk": s.chunk_id,
+                    "sid": s.id,
+                    "correct": any(normalize(a) in normalize(text) for a in q.answers),
+                    "text": text,
+                }
+            )
+        rows.append(
+            {
+                "id": q.id,
+                "question": q.question,
+                "answerable": q.answerable,
+                "answers": list(q.answers),
+                "gold": sorted(q.evidence_files),
+                "q_terms": q_terms,
+                "idf": {t: r.lexical.idf(t) if r.lexical else 1.0 for t in q_terms},
+                "retrieved": [Path(a.source_path).name for a, _ in r.articles],
+                "candidates": cands,
+            }
+        )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(rows), encoding="utf-8")
     print(f"{len(rows)} questions -> {args.out}")

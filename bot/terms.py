@@ -16,12 +16,12 @@ STOPWORDS = frozenset(
     ourselves out over own same she should so some such than that the their theirs them
     themselves then there these they this those through to too under until up very was we were
     what when where which while who whom why will with would you your yours yourself
-    yourselves also said says say according many much one two s t""".split()  # noqa: SIM905
+    yourselves also said says say according many much one two s t""".split()
 )
 
 # Words that make a question lean on the previous turn ("Who denounced them?").
 ANAPHORA = frozenset(
-    "he she it they them their theirs his her its this that these those there then him".split()  # noqa: SIM905
+    "he she it they them their theirs his her its this that these those there then him".split()
 )
 
 

@@ -303,8 +303,8 @@ def describe(exc: BaseException) -> str:
     code = status_code(exc)
     if code is not None:
         return f"HTTP {code}"
-    if isinstance(exc, EmptyResponse):
-        return "empty response"
+    if isinstance(exc, EmptyResponse) or "no generation chunks" in str(exc).lower():
+        return "empty response"  # the second: LangChain's word for a stream with no text
     names = {type(e).__name__ for e in _chain(exc)} | {
         t.__name__ for e in _chain(exc) for t in type(e).__mro__
     }

@@ -234,7 +234,9 @@ def support(
     for start, end in windows(source.sentences):
         window = source.body[start:end]
         terms = set(content_terms(window)) | source.context_terms
-        if not _numbers_match(claim_terms, terms) or _negation_conflict(claim, window):
+        if not _numbers_match(claim_terms, terms) or _negation_conflict(
+            claim, f"{window}\n{source.context}"
+        ):
             continue
         overlap = len(claim_terms & terms) / len(claim_terms)
         candidates.append((overlap, (start, end)))

@@ -2,8 +2,9 @@
 
 Rules, applied to every sentence of the answer:
 1. It carries at least one citation [n], and each n names a source that was given.
-2. Each clause is supported by a source it cites: most of its content words appear in one
-   sentence (or two adjacent sentences) of that source, every number in it appears there,
+2. Each clause is supported by a source it cites: most of its content words (weighted by
+   how rare they are in the source) appear in one sentence, or two adjacent sentences, of
+   that source, every number in it appears there,
    and it doesn't drop or add a negation ("No Americans were injured" can't become
    "Americans were injured"). A paraphrase with fewer shared words passes when its
    embedding is close to the source sentence's (when a similarity function is given).
@@ -15,6 +16,7 @@ dropped from it. The kept sentences are renumbered [1], [2]... in order of first
 from __future__ import annotations
 
 import itertools
+import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -62,6 +64,21 @@ class Evidence:
     @cached_property
     def context_terms(self) -> set[str]:
         return set(content_terms(self.context))
+
+    @cached_property
+    def _document_frequency(self) -> dict[str, int]:
+        df: dict[str, int] = {}
+        for s, e in self.sentences:
+            for t in set(content_terms(self.body[s:e])):
+                df[t] = df.get(t, 0) + 1
+        return df
+
+    def weight(self, term: str) -> float:
+        """How much a word counts: words in many of the source's sentences count less, and a
+        word the source never uses counts most ("Russia praised the strikes" against an
+        article full of Russia and strikes, but no praise)."""
+        n = max(len(self.sentences), 1)
+        return math.log(1 + n / (1 + self._document_frequency.get(term, 0)))
 
 
 @dataclass(frozen=True)
@@ -238,7 +255,7 @@ def support(
             claim, f"{window}\n{source.context}"
         ):
             continue
-        overlap = len(claim_terms & terms) / len(claim_terms)
+        overlap = weighted_overlap(claim_terms, terms, source.weight)
         candidates.append((overlap, (start, end)))
     if not candidates:
         return None
@@ -253,6 +270,14 @@ def support(
     scores = similarity(claim, [source.body[s:e] for _, (s, e) in near])
     best = max(range(len(near)), key=lambda i: scores[i])
     return near[best][1] if scores[best] >= MIN_SIMILARITY else None
+
+
+def weighted_overlap(
+    claim_terms: set[str], window_terms: set[str], weight: Callable[[str], float]
+) -> float:
+    """The weighted share of the claim's words that the window contains."""
+    total = sum(weight(t) for t in claim_terms)
+    return sum(weight(t) for t in claim_terms & window_terms) / total if total else 1.0
 
 
 def windows(sentences: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:

@@ -68,7 +68,7 @@ def test_ask_json_names_the_model_and_what_verification_did(run) -> None:  # typ
     assert data["verification"]["outcome"] == "edited"
     assert data["verification"]["model_answer"] == BAD
     assert len(data["verification"]["removed"]) == 2
-    assert data["citations"][0]["quote"] == "The mayor resigned on Monday.."
+    assert data["citations"][0]["quote"] == "The mayor resigned on Monday."
     request = server.requests[0]
     assert request.body["model"] == "newsroom-7b"
     assert request.headers["authorization"] == "Bearer sk-local"

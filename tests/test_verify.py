@@ -15,6 +15,7 @@ from bot.verify import (
     split_answer,
     support,
     verify,
+    weighted_overlap,
 )
 
 STRIKES = (
@@ -201,6 +202,13 @@ def test_markers_after_the_full_stop_and_lists() -> None:
     )
 
 
+class UniformEvidence(Evidence):
+    """Every word counts the same, so a claim's overlap is a plain share of its words."""
+
+    def weight(self, term: str) -> float:
+        return 1.0
+
+
 def _claim_with_overlap(shared: int, total: int) -> str:
     """A claim of `total` content words, `shared` of which are in MAYOR's first sentence."""
     own = ["mayor", "resigned", "monday"][:shared]
@@ -209,10 +217,27 @@ def _claim_with_overlap(shared: int, total: int) -> str:
 
 
 def test_overlap_threshold() -> None:
-    source = evidence(2, MAYOR)
+    source = UniformEvidence(2, MAYOR, ((0, len(MAYOR)),))
     assert MIN_OVERLAP == 0.6
     assert support(_claim_with_overlap(3, 5), source) is not None  # 0.6: enough
     assert support(_claim_with_overlap(2, 4), source) is None  # 0.5: not without similarity
+
+
+def test_weighted_overlap() -> None:
+    weights = {"russia": 1.0, "strike": 1.0, "praise": 2.0}
+    assert weighted_overlap({"russia", "strike"}, {"russia", "strike", "x"}, weights.get) == 1.0
+    assert (
+        weighted_overlap({"russia", "strike", "praise"}, {"russia", "strike"}, weights.get) == 0.5
+    )
+    assert weighted_overlap(set(), {"russia"}, weights.get) == 1.0
+
+
+def test_words_the_source_never_uses_weigh_more() -> None:
+    source = SOURCES[0]
+    assert source.weight("praise") > source.weight("kremlin")  # kremlin: in 1 of 4 sentences
+    assert verify("Syria denounced the airstrikes [1].", SOURCES).text
+    # Two of three words are in the article, but the one that matters isn't.
+    assert not verify("Syria praised the airstrikes [1].", SOURCES).text
 
 
 class FixedSimilarity:
@@ -226,7 +251,7 @@ class FixedSimilarity:
 
 
 def test_paraphrase_thresholds_with_similarity() -> None:
-    source = evidence(2, MAYOR)
+    source = UniformEvidence(2, MAYOR, ((0, len(MAYOR)),))
     assert (MIN_OVERLAP_PARAPHRASE, MIN_SIMILARITY) == (0.3, 0.7)
     paraphrase = _claim_with_overlap(2, 6)  # 0.33 of the words shared
     assert support(paraphrase, source, FixedSimilarity(0.70)) is not None

@@ -125,13 +125,13 @@ class Verified:
         if self.removed:
             reasons = "; ".join(dict.fromkeys(r.rsplit(" — ", 1)[1] for r in self.removed))
             parts.append(
-                f"removed {len(self.removed)} of {self.total} sentences of the model's answer "
-                f"({reasons})"
+                f"removed {len(self.removed)} of {self.total} sentences of the model's answer: "
+                + reasons
             )
         if self.dropped:
             which = "; ".join(dict.fromkeys(d.split(" — ", 1)[0] for d in self.dropped))
-            parts.append(f"dropped citations ({which})")
-        return "Verification " + " and ".join(parts) + "."
+            parts.append(f"dropped citations: {which}")
+        return "Verification " + "; ".join(parts) + "."
 
 
 def verify(

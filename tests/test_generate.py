@@ -173,7 +173,7 @@ def test_an_injection_article_does_not_change_what_the_bot_says(
     assert after.verification is not None and after.verification.outcome == "edited"
     assert "arrested for fraud" in after.verification.model_answer
     assert after.notes == [
-        "Verification removed 2 of 3 sentences of the model's answer (not supported by [1])."
+        "Verification removed 2 of 3 sentences of the model's answer: not supported by [1]."
     ]
 
 
@@ -294,8 +294,8 @@ def test_made_up_citation_and_misquote_are_removed(
     assert answer.text == "The mayor resigned on Monday [1]."
     assert answer.verification is not None and answer.verification.changed
     assert answer.notes == [
-        "Verification removed 2 of 3 sentences of the model's answer (quote “tired of the "
-        "council” is not in [1]; cites [4], which is not one of the sources)."
+        "Verification removed 2 of 3 sentences of the model's answer: quote “tired of the "
+        "council” is not in [1]; cites [4], which is not one of the sources."
     ]
     assert to_json(answer)["verification"]["outcome"] == "edited"
 

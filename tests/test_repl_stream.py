@@ -55,14 +55,14 @@ def test_a_changed_answer_is_printed_again_verified() -> None:
     final = model_answer(
         "The mayor resigned on Monday [1].",
         "edited",
-        ["Verification removed 1 of 2 sentences of the model's answer (cites [3], ...)."],
+        ["Verification removed 1 of 2 sentences of the model's answer: cites [3], ..."],
     )
     out = session_output(streaming_ask(raw, final), "Who resigned?")
     assert out == (
         "The mayor resigned on Monday [1]. She was “fed up” [3]. \n\n"
         "Verified answer:\n"
         "The mayor resigned on Monday [1].\n\n"
-        "(Verification removed 1 of 2 sentences of the model's answer (cites [3], ...).)\n\n"
+        "(Verification removed 1 of 2 sentences of the model's answer: cites [3], ...)\n\n"
         "Sources:\n[1] Mayor resigns — Gazette\n"
     )
 

@@ -58,8 +58,8 @@ def test_a_made_up_source_number_removes_the_sentence() -> None:
         "Russia bombed Khusham [7]. — cites [7], which is not one of the sources"
     ]
     assert checked.note() == (
-        "Verification removed 1 of 2 sentences of the model's answer "
-        "(cites [7], which is not one of the sources)."
+        "Verification removed 1 of 2 sentences of the model's answer: "
+        "cites [7], which is not one of the sources."
     )
 
 
@@ -69,7 +69,7 @@ def test_a_made_up_number_next_to_a_good_one_is_dropped_from_the_sentence() -> N
     assert checked.removed == []
     assert checked.dropped == ["[5] not one of the sources — The mayor resigned on Monday [2][5]."]
     assert checked.changed
-    assert "dropped citations ([5] not one of the sources)" in (checked.note() or "")
+    assert "dropped citations: [5] not one of the sources" in (checked.note() or "")
 
 
 def test_a_citation_to_the_wrong_source_is_dropped_when_another_supports_it() -> None:

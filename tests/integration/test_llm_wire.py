@@ -66,8 +66,8 @@ def test_streamed_answer_is_verified(
     assert answer.answered_by == f"{provider}:newsroom-model"
     assert answer.verification is not None and answer.verification.outcome == "edited"
     assert answer.notes == [
-        "Verification removed 2 of 3 sentences of the model's answer (quote “a measured act "
-        "of self-defense” is not in [1]; cites [3], which is not one of the sources)."
+        "Verification removed 2 of 3 sentences of the model's answer: quote “a measured act "
+        "of self-defense” is not in [1]; cites [3], which is not one of the sources."
     ]
     assert "said coalition spokesman Colonel Thomas F. Veale." in answer.citations[0].quote
     request = server.requests[0]

@@ -135,7 +135,8 @@ class Newsbot:
             except ModelError as exc:
                 unavailable = exc.reason
             else:
-                query = asked = rewritten or query
+                if rewritten:
+                    query = asked = rewritten
             timings["rewrite_ms"] = _ms(mark)
         mark = time.perf_counter()
         retrieval = Retriever(self.store, self.encoder).search(

@@ -32,7 +32,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 NOT_FOUND = "NOT IN SOURCES"
-MAX_SENTENCES = 3
+MAX_SENTENCES = 3  # for a short answer; --long allows one per WORDS_PER_SENTENCE words
+WORDS_PER_SENTENCE = 25
 HISTORY_TURNS = 3  # earlier turns shown to the follow-up rewriter
 HISTORY_ANSWER_CHARS = 400
 MAX_QUESTION_CHARS = 300
@@ -132,7 +133,10 @@ def grounded_messages(
     from langchain_core.messages import HumanMessage, SystemMessage
 
     system = SYSTEM_PROMPT.format(
-        today=today.isoformat(), sentences=MAX_SENTENCES, words=max_words, not_found=NOT_FOUND
+        today=today.isoformat(),
+        sentences=max(MAX_SENTENCES, max_words // WORDS_PER_SENTENCE),
+        words=max_words,
+        not_found=NOT_FOUND,
     )
     blocks = "\n\n".join(source_block(s) for s in sources)
     user = f"<sources>\n{blocks}\n</sources>\n\n<question>{as_data(question)}</question>"

@@ -110,7 +110,8 @@ def after_stream(answer: Answer, streamed: str) -> str:
         answer.text.split()
     ):
         return "\n\n" + to_text(answer, full_sources=False, with_text=False)
-    return "\n\nVerified answer:\n" + to_text(answer, full_sources=False)
+    header = "Verified answer:" if answer.answered_by == answer.model else "Quoted answer:"
+    return f"\n\n{header}\n" + to_text(answer, full_sources=False)
 
 
 def line_reader(history_file: Path | None, interactive: bool) -> Callable[[], str | None]:

@@ -224,6 +224,23 @@ def test_a_follow_up_is_rewritten_before_retrieval(
     assert "rewrite_ms" in answer.timings
 
 
+def test_an_unusable_rewrite_keeps_the_question(
+    settings: Settings, indexed: Store, encoder: FakeEncoder
+) -> None:
+    model = ScriptedChatModel(script=["", "The mayor resigned on Monday [1]."])
+    model.script[0] = "?"  # not a question: the heuristic search, the user's own question
+    bot = bot_with(settings, indexed, encoder, model)
+    answer = bot.ask("Why did she resign?", history=[Turn("Who resigned?", "The mayor. [1]")])
+    assert answer.search_query == "Who resigned? Why did she resign?"
+    assert "<question>Why did she resign?</question>" in model.calls[1][1].text
+    assert answer.text == "The mayor resigned on Monday [1]."
+
+
+def test_a_long_answer_allows_more_sentences() -> None:
+    system = grounded_messages("q", [], today=date(2018, 3, 1), max_words=150)[0]
+    assert "at most 6 sentences and about 150 words" in system.text
+
+
 def test_no_rewrite_without_history(
     settings: Settings, indexed: Store, encoder: FakeEncoder
 ) -> None:

@@ -101,3 +101,20 @@ def test_an_error_after_streaming_starts_on_a_new_line() -> None:
 
     out = session_output(ask, "Who resigned?")
     assert out.startswith("The mayor\nError: RuntimeError: index exploded")
+
+
+def test_a_model_failing_mid_stream_is_followed_by_the_quoted_answer() -> None:
+    final = Answer(
+        "q",
+        "The mayor resigned on Monday. [1]",
+        False,
+        [CITATION],
+        notes=["The model (m) was unavailable (connection failed); this is the quoted answer."],
+        model="m",
+    )
+    out = session_output(streaming_ask("The mayor", final), "Who resigned?")
+    assert out == (
+        "The mayor \n\nQuoted answer:\nThe mayor resigned on Monday. [1]\n\n"
+        "(The model (m) was unavailable (connection failed); this is the quoted answer.)\n\n"
+        "Sources:\n[1] Mayor resigns — Gazette\n"
+    )

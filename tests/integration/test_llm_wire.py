@@ -146,18 +146,16 @@ def test_retry_after_is_honoured(provider: str) -> None:
 
 @pytest.mark.parametrize("provider", ["openai", "ollama"])
 def test_retries_are_bounded(provider: str) -> None:
-    with LLMServer(Reply(status=500)) as server:
-        with pytest.raises(ModelError) as error:
-            llm_for(server, provider, retries=2).complete(ASK)
+    with LLMServer(Reply(status=500)) as server, pytest.raises(ModelError) as error:
+        llm_for(server, provider, retries=2).complete(ASK)
     assert error.value.reason == "HTTP 500 after 3 tries"
     assert len(server.requests) == 3
 
 
 @pytest.mark.parametrize("provider", ["openai", "ollama"])
 def test_a_bad_key_is_not_retried(provider: str) -> None:
-    with LLMServer(Reply(status=401)) as server:
-        with pytest.raises(ModelError) as error:
-            llm_for(server, provider).complete(ASK)
+    with LLMServer(Reply(status=401)) as server, pytest.raises(ModelError) as error:
+        llm_for(server, provider).complete(ASK)
     assert error.value.reason == "HTTP 401" and len(server.requests) == 1
 
 

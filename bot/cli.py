@@ -9,7 +9,7 @@ import functools
 import json
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
@@ -18,8 +18,10 @@ import typer
 
 if TYPE_CHECKING:
     from bot.config import Settings
-    from bot.core import Newsbot
+    from bot.core import Newsbot, Turn
     from bot.ingest import IngestReport
+    from bot.llm import TokenFn
+    from bot.records import Answer
 
 app = typer.Typer(
     name="newsbot",
@@ -212,10 +214,49 @@ AsOf = Annotated[
         help="Resolve 'yesterday', 'last week'... against this date (default: today).",
     ),
 ]
+# Options of `ask` and `chat` for generative answers (bot/llm.py); each maps to a setting.
+LlmOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--llm",
+        help="Chat model that writes the answer, e.g. openai:gpt-4o-mini or ollama:llama3.1 "
+        "(env NEWSBOT_LLM; 'none' for quoted answers only).",
+    ),
+]
+LlmBaseUrlOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--llm-base-url",
+        help="The model's server, e.g. http://localhost:8080/v1 (env NEWSBOT_LLM_BASE_URL).",
+    ),
+]
+LlmApiKeyOpt = Annotated[
+    str | None,
+    typer.Option("--llm-api-key", help="API key for the model's server (env NEWSBOT_LLM_API_KEY)."),
+]
+LlmTimeoutOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--llm-timeout",
+        help="Seconds the model may take per question before the quoted answer is shown "
+        "(env NEWSBOT_LLM_TIMEOUT; default 60).",
+    ),
+]
 
 
 def _date(value: datetime | None) -> date | None:
     return value.date() if value else None
+
+
+def _use_llm(
+    ctx: typer.Context,
+    llm: str | None,
+    base_url: str | None,
+    api_key: str | None,
+    timeout: float | None,
+) -> None:
+    options = {"llm": llm, "llm_base_url": base_url, "llm_api_key": api_key, "llm_timeout": timeout}
+    _state(ctx).overrides.update({k: v for k, v in options.items() if v is not None})
 
 
 @app.command()
@@ -226,6 +267,10 @@ def ask(
     as_json: Annotated[bool, typer.Option("--json", help="Print the answer as JSON.")] = False,
     long: Annotated[bool, typer.Option("--long", help="Allow a longer answer.")] = False,
     as_of: AsOf = None,
+    llm: LlmOpt = None,
+    llm_base_url: LlmBaseUrlOpt = None,
+    llm_api_key: LlmApiKeyOpt = None,
+    llm_timeout: LlmTimeoutOpt = None,
 ) -> None:
     """Answer one question and exit.
 
@@ -234,6 +279,7 @@ def ask(
     """
     from bot.render import to_json, to_text
 
+    _use_llm(ctx, llm, llm_base_url, llm_api_key, llm_timeout)
     answer = _state(ctx).newsbot().ask(question, long=long, as_of=_date(as_of))
     if as_json:
         typer.echo(json.dumps(to_json(answer), ensure_ascii=False, indent=2))
@@ -250,16 +296,23 @@ def chat(
         typer.Argument(help="Answer this question and exit instead of starting the REPL."),
     ] = None,
     as_of: AsOf = None,
+    llm: LlmOpt = None,
+    llm_base_url: LlmBaseUrlOpt = None,
+    llm_api_key: LlmApiKeyOpt = None,
+    llm_timeout: LlmTimeoutOpt = None,
 ) -> None:
     """Talk to newsbot: a REPL with line editing, history and follow-up questions."""
     from bot import repl
 
+    _use_llm(ctx, llm, llm_base_url, llm_api_key, llm_timeout)
     state = _state(ctx)
     bot = state.newsbot()
+
+    def ask_fn(q: str, history: Sequence[Turn], on_token: TokenFn | None = None) -> Answer:
+        return bot.ask(q, history=history, as_of=_date(as_of), on_token=on_token)
+
     session = repl.ChatSession(
-        lambda q, history: bot.ask(q, history=history, as_of=_date(as_of)),
-        typer.echo,
-        debug=state.debug,
+        ask_fn, typer.echo, debug=state.debug, write=lambda text: typer.echo(text, nl=False)
     )
     if question:
         session.handle(question)

@@ -10,7 +10,7 @@ from datetime import tzinfo
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -49,6 +49,30 @@ class Settings(BaseSettings):
     @property
     def tz(self) -> tzinfo:
         return ZoneInfo(self.timezone)
+
+    # --- Generative answers (bot/llm.py, bot/generate.py, bot/verify.py) ---
+    llm: str | None = Field(
+        None,
+        description="LangChain chat model spec (openai:gpt-4o-mini, ollama:llama3.1); "
+        "unset or 'none': extractive answers only.",
+    )
+    llm_base_url: str | None = Field(
+        None, description="Server URL for the model (OpenAI-compatible servers, Ollama)."
+    )
+    llm_api_key: SecretStr | None = Field(None, description="API key for the model's server.")
+    llm_timeout: float = Field(
+        60.0, gt=0, le=3600, description="Seconds the model may take per question, retries too."
+    )
+    llm_retries: int = Field(
+        2, ge=0, le=5, description="Retries after a timeout, refused connection, 429 or 5xx."
+    )
+
+    @field_validator("llm", "llm_base_url", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: object) -> object:
+        if isinstance(value, str) and value.strip().lower() in {"", "none", "extractive"}:
+            return None
+        return value.strip() if isinstance(value, str) else value
 
     @property
     def max_file_bytes(self) -> int:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, date, tzinfo
+from typing import TYPE_CHECKING
 
 from bot.answer import ExtractiveAnswerer
 from bot.config import Settings
@@ -17,6 +18,11 @@ from bot.records import Answer, RetrievedArticle
 from bot.retrieval import Retrieval, Retriever
 from bot.store import Store
 from bot.terms import is_follow_up
+
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
+
+    from bot.generate import GenerativeAnswerer
 
 log = logging.getLogger(__name__)
 
@@ -50,11 +56,18 @@ class Newsbot:
     """Holds the loaded model and index for a process; `ask` is safe to call from threads."""
 
     def __init__(
-        self, settings: Settings, *, encoder: Encoder | None = None, store: Store | None = None
+        self,
+        settings: Settings,
+        *,
+        encoder: Encoder | None = None,
+        store: Store | None = None,
+        chat_model: BaseChatModel | None = None,
     ) -> None:
         self.settings = settings
         self._encoder = encoder
         self._store = store
+        self._chat_model = chat_model
+        self._generative: GenerativeAnswerer | None = None
         self._lock = threading.Lock()
 
     @property
@@ -70,11 +83,41 @@ class Newsbot:
                 self._store = Store.open(self.settings.index, fingerprint=self.encoder.fingerprint)
             return self._store
 
+    @property
+    def generative(self) -> GenerativeAnswerer | None:
+        """The chat model's answerer when one is configured (NEWSBOT_LLM) or injected."""
+        if self._chat_model is None and not self.settings.llm:
+            return None
+        with self._lock:
+            if self._generative is None:
+                self._generative = self._build_generative()
+            return self._generative
+
+    def _build_generative(self) -> GenerativeAnswerer:
+        from bot.generate import GenerativeAnswerer
+        from bot.llm import ChatLLM, build_chat_model
+
+        s = self.settings
+        model, name = self._chat_model, None
+        if model is None:
+            assert s.llm is not None
+            model = build_chat_model(
+                s.llm, base_url=s.llm_base_url, api_key=s.llm_api_key, timeout=s.llm_timeout
+            )
+            name = s.llm
+        llm = ChatLLM(model, name=name, timeout=s.llm_timeout, retries=s.llm_retries)
+        return GenerativeAnswerer(llm, similarity=self._similarity)
+
+    def _similarity(self, text: str, others: Sequence[str]) -> list[float]:
+        vectors = self.encoder.encode([text, *others])  # unit length: dot = cosine
+        return [float(x) for x in vectors[1:] @ vectors[0]]
+
     def warm_up(self) -> None:
         """Load the model and index now, so the first question isn't the slow one."""
         self.store.search_index()
         self.store.lexical()
         self.encoder.encode(["warm up"])
+        _ = self.generative  # a misconfigured chat model is reported now, not mid-chat
 
     def ask(
         self,
@@ -83,22 +126,45 @@ class Newsbot:
         history: Sequence[Turn] = (),
         long: bool = False,
         as_of: date | None = None,
+        on_token: Callable[[str], None] | None = None,
     ) -> Answer:
+        """Answer from the index. With a chat model: its verified answer, else the quoted one.
+
+        `as_of` resolves "yesterday", "last week"... (default: today). `on_token` receives
+        the model's text as it arrives (before verification).
+        """
         timings: dict[str, float] = {}
         started = time.perf_counter()
         question = question.strip()
         tz = self.settings.tz
+        generative = self.generative
+        deadline = generative.llm.deadline() if generative else 0.0
         search = standalone_query(question, history, as_of, tz)
-        current = parse_query(question, as_of, tz).text  # sentences are scored against this
-        retriever = Retriever(self.store, self.encoder)
-        retrieval = retriever.search(search, k_articles=self.settings.top_k)
-        timings["retrieve_ms"] = _ms(started)
+        asked = parse_query(question, as_of, tz).text  # what the answerers answer
+        unavailable: str | None = None
+        if generative is not None and history:
+            from bot.errors import ModelError
+
+            mark = time.perf_counter()
+            try:
+                rewritten = generative.rewrite(question, history, deadline=deadline)
+            except ModelError as exc:
+                unavailable = exc.reason
+            else:
+                if rewritten:  # a rewritten follow-up stands alone; filters carry over
+                    asked = parse_query(rewritten, as_of, tz).text
+                    search = replace(search, text=asked)
+            timings["rewrite_ms"] = _ms(mark)
+        mark = time.perf_counter()
+        retrieval = Retriever(self.store, self.encoder).search(
+            search, k_articles=self.settings.top_k
+        )
+        timings["retrieve_ms"] = _ms(mark)
         words = self.settings.long_answer_words if long else self.settings.answer_words
         mark = time.perf_counter()
-        draft = ExtractiveAnswerer(self.store).answer(current, retrieval, max_words=words)
+        draft = ExtractiveAnswerer(self.store).answer(asked, retrieval, max_words=words)
         timings["answer_ms"] = _ms(mark)
-        timings["total_ms"] = _ms(started)
-        return Answer(
+        answer = Answer(
             question=question,
             text=draft.text,
             declined=draft.declined,
@@ -108,6 +174,23 @@ class Newsbot:
             notes=retrieval.notes,
             search_query=search.text,
         )
+        if generative is not None:
+            mark = time.perf_counter()
+            if unavailable is not None:
+                answer = generative.unavailable(answer, unavailable)
+            else:
+                answer = generative.answer(
+                    answer,
+                    asked,
+                    retrieval.passages,
+                    max_words=words,
+                    deadline=deadline,
+                    on_token=on_token,
+                    today=as_of,
+                )
+            timings["generate_ms"] = _ms(mark)
+        timings["total_ms"] = _ms(started)
+        return answer
 
 
 def _retrieved(retrieval: Retrieval) -> list[RetrievedArticle]:

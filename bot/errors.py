@@ -32,3 +32,15 @@ class IndexFormatError(NewsbotError):
 
 class IndexBusyError(NewsbotError):
     """Another ingest holds the index's write lock."""
+
+
+class ModelError(NewsbotError):
+    """The chat model gave no usable answer (down, too slow, refused, or garbled).
+
+    Never shown as a failure: `ask()` answers extractively and notes that the model was
+    unavailable. `reason` is a short phrase such as "HTTP 503 after 3 tries".
+    """
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)

@@ -37,6 +37,19 @@ class RetrievedArticle:
     score: float
 
 
+@dataclass(frozen=True)
+class Verification:
+    """What checking a chat model's answer against its sources did (see bot/verify.py)."""
+
+    outcome: str  # passed | edited (sentences or citations removed) | replaced | declined
+    model_answer: str  # the model's text as it arrived, before verification
+    removed: tuple[str, ...] = ()  # what was removed, each with the reason
+
+    @property
+    def changed(self) -> bool:
+        return self.outcome in {"edited", "replaced"}
+
+
 @dataclass
 class Answer:
     question: str
@@ -48,3 +61,5 @@ class Answer:
     notes: list[str] = field(default_factory=list)  # e.g. the period a time filter searched
     search_query: str = ""  # what retrieval searched for (differs for follow-ups)
     answered_by: str = "extractive"
+    model: str | None = None  # the chat model consulted, if one is configured
+    verification: Verification | None = None  # set when a model's answer was checked

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.dates import to_iso
-from bot.records import Answer, Citation, RetrievedArticle
+from bot.records import Answer, Citation, RetrievedArticle, Verification
 
 JSON_SCHEMA_VERSION = 1
 
@@ -59,9 +59,12 @@ def closest_articles(answer: Answer, limit: int = 3) -> str:
     return "\n".join(lines) if len(lines) > 1 else "The index has no articles yet."
 
 
-def to_text(answer: Answer, *, full_sources: bool = True) -> str:
-    """What `newsbot ask` prints (and the REPL, with short sources)."""
-    parts = [answer.text]
+def to_text(answer: Answer, *, full_sources: bool = True, with_text: bool = True) -> str:
+    """What `newsbot ask` prints (and the REPL, with short sources).
+
+    `with_text=False` leaves out the answer itself: the REPL has already streamed it.
+    """
+    parts = [answer.text] if with_text else []
     parts += answer.notes
     if answer.declined:
         parts.append(closest_articles(answer))
@@ -114,6 +117,17 @@ def _retrieved_json(r: RetrievedArticle) -> dict[str, Any]:
     }
 
 
+def _verification_json(v: Verification | None) -> dict[str, Any] | None:
+    if v is None:
+        return None
+    return {
+        "changed": v.changed,
+        "outcome": v.outcome,
+        "removed": list(v.removed),
+        "model_answer": v.model_answer,
+    }
+
+
 def to_json(answer: Answer) -> dict[str, Any]:
     """The stable `--json` object (documented in the README; bump the version on change)."""
     return {
@@ -127,4 +141,6 @@ def to_json(answer: Answer) -> dict[str, Any]:
         "citations": [_citation_json(c) for c in answer.citations],
         "retrieved": [_retrieved_json(r) for r in answer.retrieved],
         "timings": dict(answer.timings),
+        "model": answer.model,
+        "verification": _verification_json(answer.verification),
     }

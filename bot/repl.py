@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 
 from bot.core import Turn
@@ -20,16 +20,26 @@ Commands:
   /help      this help
   /quit      leave (also /exit, Ctrl-D)"""
 
-AskFn = Callable[[str, Sequence[Turn]], Answer]
+# ask(question, history) -> Answer; with a `write` function the session also passes
+# on_token=..., which receives a chat model's answer as it arrives.
+AskFn = Callable[..., Answer]
 QUIT = {"/quit", "/exit", "quit", "exit", ":q"}
 
 
 class ChatSession:
     """The REPL's state and commands, independent of how lines are read or printed."""
 
-    def __init__(self, ask: AskFn, print_: Callable[[str], None], *, debug: bool = False) -> None:
+    def __init__(
+        self,
+        ask: AskFn,
+        print_: Callable[[str], None],
+        *,
+        debug: bool = False,
+        write: Callable[[str], None] | None = None,
+    ) -> None:
         self.ask = ask
         self.print = print_
+        self.write = write  # prints without a newline: streamed text
         self.debug = debug
         self.history: list[Turn] = []
         self.last: Answer | None = None
@@ -56,12 +66,26 @@ class ChatSession:
         return True
 
     def _question(self, question: str) -> None:
+        streamed: list[str] = []
+
+        def on_token(text: str) -> None:
+            assert self.write is not None
+            streamed.append(text)
+            self.write(text)
+
         try:
-            answer = self.ask(question, tuple(self.history))
+            if self.write is None:
+                answer = self.ask(question, tuple(self.history))
+            else:
+                answer = self.ask(question, tuple(self.history), on_token=on_token)
         except NewsbotError as exc:
+            if streamed:
+                self.print("")
             self.print(f"Error: {exc}")
             return
         except Exception as exc:  # one bad question must not end the session
+            if streamed:
+                self.print("")
             log.exception("question failed")
             self.print(
                 f"Error: {type(exc).__name__}: {exc}"
@@ -70,7 +94,24 @@ class ChatSession:
             return
         self.last = answer
         self.history.append(Turn(question, answer.text))
-        self.print(to_text(answer, full_sources=False))
+        self.print(after_stream(answer, "".join(streamed)))
+
+
+def after_stream(answer: Answer, streamed: str) -> str:
+    """What to print once the answer is complete, given the text already streamed.
+
+    Nothing streamed: the whole answer. The stream was the answer: just its notes and
+    sources. Verification changed it, renumbered its citations, or the quoted answer
+    replaced it: the final version.
+    """
+    if not streamed:
+        return to_text(answer, full_sources=False)
+    if answer.answered_by == answer.model and " ".join(streamed.split()) == " ".join(
+        answer.text.split()
+    ):
+        return "\n\n" + to_text(answer, full_sources=False, with_text=False)
+    header = "Verified answer:" if answer.answered_by == answer.model else "Quoted answer:"
+    return f"\n\n{header}\n" + to_text(answer, full_sources=False)
 
 
 def line_reader(history_file: Path | None, interactive: bool) -> Callable[[], str | None]:

@@ -77,6 +77,8 @@ def test_json_is_stable_and_serialisable() -> None:
         "citations",
         "retrieved",
         "timings",
+        "model",
+        "verification",
     ]
     assert data["citations"][0] == {
         "marker": 1,

@@ -1,0 +1,261 @@
+"""The verification rules on crafted model answers (bot/verify.py is pure: no model, no I/O)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pytest
+
+from bot.verify import (
+    MIN_OVERLAP,
+    MIN_OVERLAP_PARAPHRASE,
+    MIN_SIMILARITY,
+    Evidence,
+    quote_found,
+    split_answer,
+    support,
+    verify,
+    weighted_overlap,
+)
+
+STRIKES = (
+    "Over 100 troops loyal to President Bashar al-Assad were reported killed. "
+    "No Americans were injured during the attack.\n\n"
+    "Both the Kremlin and Damascus have denounced the airstrikes, with Syria calling it "
+    "“support for terrorism” and a “crime against humanity.” "
+    "Defense Secretary Jim Mattis called the strikes “self-defense.”"
+)
+MAYOR = "The mayor resigned on Monday. She cited health reasons and thanked the council staff."
+
+
+def evidence(number: int, body: str, context: str = "") -> Evidence:
+    return Evidence(number, body, ((0, len(body)),), context)
+
+
+SOURCES = [
+    evidence(1, STRIKES, "US strikes in Syria Military Times February 8 2018 2018-02-08"),
+    evidence(2, MAYOR, "Mayor resigns Gazette"),
+]
+
+
+def test_a_supported_answer_passes_unchanged() -> None:
+    text = (
+        "Over 100 troops loyal to Assad were reported killed [1]. "
+        "The mayor resigned on Monday, citing health reasons [2]."
+    )
+    checked = verify(text, SOURCES)
+    assert checked.text == text
+    assert not checked.changed and checked.note() is None
+    assert [(new, old) for new, old, _ in checked.citations] == [(1, 1), (2, 2)]
+    _, _, (start, end) = checked.citations[0]
+    assert STRIKES[start:end].startswith("Over 100 troops")
+
+
+def test_a_made_up_source_number_removes_the_sentence() -> None:
+    checked = verify("The mayor resigned on Monday [2]. Russia bombed Khusham [7].", SOURCES)
+    assert checked.text == "The mayor resigned on Monday [1]."  # renumbered: [2] -> [1]
+    assert checked.removed == [
+        "Russia bombed Khusham [7]. — cites [7], which is not one of the sources"
+    ]
+    assert checked.note() == (
+        "Verification removed 1 of 2 sentences of the model's answer: "
+        "cites [7], which is not one of the sources."
+    )
+
+
+def test_a_made_up_number_next_to_a_good_one_is_dropped_from_the_sentence() -> None:
+    checked = verify("The mayor resigned on Monday [2][5].", SOURCES)
+    assert checked.text == "The mayor resigned on Monday [1]."
+    assert checked.removed == []
+    assert checked.dropped == ["[5] not one of the sources — The mayor resigned on Monday [2][5]."]
+    assert checked.changed
+    assert "dropped citations: [5] not one of the sources" in (checked.note() or "")
+
+
+def test_a_citation_to_the_wrong_source_is_dropped_when_another_supports_it() -> None:
+    checked = verify("The mayor resigned on Monday [1][2].", SOURCES)
+    assert checked.text == "The mayor resigned on Monday [1]."
+    assert [(new, old) for new, old, _ in checked.citations] == [(1, 2)]
+    assert checked.dropped == ["[1] doesn't support it — The mayor resigned on Monday [1][2]."]
+
+
+def test_an_unsupported_sentence_is_removed() -> None:
+    checked = verify(
+        "The mayor resigned on Monday [2]. She will run for governor next year [2].", SOURCES
+    )
+    assert checked.text == "The mayor resigned on Monday [1]."
+    assert checked.removed == ["She will run for governor next year [2]. — not supported by [2]"]
+
+
+def test_a_sentence_without_citation_is_removed() -> None:
+    checked = verify("The mayor resigned on Monday [2]. Everyone was surprised.", SOURCES)
+    assert checked.text == "The mayor resigned on Monday [1]."
+    assert checked.removed == ["Everyone was surprised. — no citation"]
+
+
+def test_nothing_supported_leaves_no_text() -> None:
+    checked = verify("The governor vetoed the budget [1].", SOURCES)
+    assert checked.text == "" and checked.citations == []
+    assert checked.total == 1 and len(checked.removed) == 1
+
+
+def test_a_misquote_removes_the_sentence() -> None:
+    checked = verify(
+        "Syria called it “support for terrorism” [1]. "
+        "Mattis called the strikes “a clear act of self-defense” [1].",
+        SOURCES,
+    )
+    assert checked.text == "Syria called it “support for terrorism” [1]."
+    assert checked.removed == [
+        "Mattis called the strikes “a clear act of self-defense” [1]. "
+        "— quote “a clear act of self-defense” is not in [1]"
+    ]
+
+
+def test_a_quote_must_be_in_the_source_it_is_attributed_to() -> None:
+    # The words are in source 1, but the sentence attributes them to source 2.
+    checked = verify('The mayor said it was "support for terrorism" [2].', SOURCES)
+    assert checked.text == ""
+    assert checked.removed[0].endswith("quote “support for terrorism” is not in [2]")
+
+
+@pytest.mark.parametrize(
+    ("quote", "found"),
+    [
+        ("support for terrorism", True),
+        ("Support for terrorism", True),  # the first letter's case may change
+        ("crime against humanity.", True),  # punctuation at the edges
+        ("Kremlin and Damascus … denounced the airstrikes", True),  # an ellipsis skips text
+        ("denounced the airstrikes ... the Kremlin", False),  # but keeps the order
+        ("support of terrorism", False),  # one word changed
+        ("SUPPORT FOR TERRORISM", False),
+    ],
+)
+def test_quote_found(quote: str, found: bool) -> None:
+    assert quote_found(quote, STRIKES) is found
+
+
+def test_straight_and_curly_quotes_both_count() -> None:
+    assert verify('Syria called it "support for terrorism" [1].', SOURCES).text
+    assert not verify('Syria called it "backing for terror" [1].', SOURCES).text
+
+
+def test_numbers_must_match_the_source() -> None:
+    assert verify("Over 100 troops were reported killed [1].", SOURCES).text
+    checked = verify("Over 200 troops were reported killed [1].", SOURCES)
+    assert checked.text == "" and checked.removed[0].endswith("not supported by [1]")
+
+
+def test_a_dropped_or_added_negation_is_not_support() -> None:
+    assert verify("No Americans were injured in the attack [1].", SOURCES).text
+    assert not verify("Americans were injured in the attack [1].", SOURCES).text
+    assert not verify("The mayor did not resign on Monday [2].", SOURCES).text
+
+
+def test_headline_outlet_and_date_of_the_source_count_as_support() -> None:
+    text = "As of February 8, 2018, over 100 troops were reported killed [1]."
+    assert verify(text, SOURCES).text == text
+    assert not verify(
+        "As of March 3, 2019, over 100 troops were reported killed [1].", SOURCES
+    ).text
+
+
+def test_citations_are_renumbered_in_order_of_first_use() -> None:
+    checked = verify(
+        "The mayor resigned on Monday [2]. Over 100 troops were reported killed [1]. "
+        "She cited health reasons [2].",
+        SOURCES,
+    )
+    assert checked.text == (
+        "The mayor resigned on Monday [1]. Over 100 troops were reported killed [2]. "
+        "She cited health reasons [1]."
+    )
+    assert [(new, old) for new, old, _ in checked.citations] == [(1, 2), (2, 1)]
+    # The quote for [1] spans the evidence of both sentences that cite the mayor story.
+    _, _, (start, end) = checked.citations[0]
+    assert MAYOR[start:end] == MAYOR
+
+
+def test_each_clause_is_checked_against_its_own_citation() -> None:
+    good = "The mayor resigned on Monday [2], while over 100 troops were reported killed [1]."
+    assert verify(good, SOURCES).text == (
+        "The mayor resigned on Monday [1], while over 100 troops were reported killed [2]."
+    )
+    swapped = "The mayor resigned on Monday [1], while over 100 troops were reported killed [2]."
+    assert verify(swapped, SOURCES).text == ""
+
+
+def test_markers_after_the_full_stop_and_lists() -> None:
+    assert [
+        s for s, _ in split_answer("The mayor resigned. [2] She cited health reasons. [2]")
+    ] == [
+        "The mayor resigned. [2]",
+        "She cited health reasons. [2]",
+    ]
+    checked = verify(
+        "- The mayor resigned on Monday [2]\n- The governor vetoed it [2]\n"
+        "- Over 100 troops were reported killed [1, 2]",
+        SOURCES,
+    )
+    assert checked.text == (
+        "- The mayor resigned on Monday [1]\n- Over 100 troops were reported killed [2]"
+    )
+
+
+class UniformEvidence(Evidence):
+    """Every word counts the same, so a claim's overlap is a plain share of its words."""
+
+    def weight(self, term: str) -> float:
+        return 1.0
+
+
+def _claim_with_overlap(shared: int, total: int) -> str:
+    """A claim of `total` content words, `shared` of which are in MAYOR's first sentence."""
+    own = ["mayor", "resigned", "monday"][:shared]
+    other = ["zebra", "quartz", "violin", "harbour", "meadow"][: total - shared]
+    return " ".join(own + other)
+
+
+def test_overlap_threshold() -> None:
+    source = UniformEvidence(2, MAYOR, ((0, len(MAYOR)),))
+    assert MIN_OVERLAP == 0.6
+    assert support(_claim_with_overlap(3, 5), source) is not None  # 0.6: enough
+    assert support(_claim_with_overlap(2, 4), source) is None  # 0.5: not without similarity
+
+
+def test_weighted_overlap() -> None:
+    weights = {"russia": 1.0, "strike": 1.0, "praise": 2.0}
+    assert weighted_overlap({"russia", "strike"}, {"russia", "strike", "x"}, weights.get) == 1.0
+    assert (
+        weighted_overlap({"russia", "strike", "praise"}, {"russia", "strike"}, weights.get) == 0.5
+    )
+    assert weighted_overlap(set(), {"russia"}, weights.get) == 1.0
+
+
+def test_words_the_source_never_uses_weigh_more() -> None:
+    source = SOURCES[0]
+    assert source.weight("praise") > source.weight("kremlin")  # kremlin: in 1 of 4 sentences
+    assert verify("Syria denounced the airstrikes [1].", SOURCES).text
+    # Two of three words are in the article, but the one that matters isn't.
+    assert not verify("Syria praised the airstrikes [1].", SOURCES).text
+
+
+class FixedSimilarity:
+    def __init__(self, value: float) -> None:
+        self.value = value
+        self.calls = 0
+
+    def __call__(self, claim: str, texts: Sequence[str]) -> list[float]:
+        self.calls += 1
+        return [self.value] * len(texts)
+
+
+def test_paraphrase_thresholds_with_similarity() -> None:
+    source = UniformEvidence(2, MAYOR, ((0, len(MAYOR)),))
+    assert (MIN_OVERLAP_PARAPHRASE, MIN_SIMILARITY) == (0.3, 0.7)
+    paraphrase = _claim_with_overlap(2, 6)  # 0.33 of the words shared
+    assert support(paraphrase, source, FixedSimilarity(0.70)) is not None
+    assert support(paraphrase, source, FixedSimilarity(0.69)) is None
+    too_far = _claim_with_overlap(1, 4)  # 0.25 shared: similarity isn't even asked
+    similarity = FixedSimilarity(1.0)
+    assert support(too_far, source, similarity) is None and similarity.calls == 0

@@ -77,6 +77,7 @@ def shorten(text: str, limit: int) -> str:
 
 # Spans a cut must never fall inside: links/mentions and character entities.
 _ATOM = re.compile(r"<[^<>]*>|&(?:amp|lt|gt);")
+_LINK = re.compile(r"<([^<>|]*)\|?([^<>]*)>")
 _PARAGRAPH = re.compile(r"\n\s*")
 # After a sentence end (and any closing quotes and citation markers): the whitespace to cut at.
 _SENTENCE = re.compile(r"[.!?…][\"'”’)\]]*(?:[ \t]+\[\d+\])*(\s+)")
@@ -92,7 +93,9 @@ def split_mrkdwn(text: str, limit: int) -> list[str]:
     if limit < 1:
         raise ValueError("limit must be positive")
     pieces: list[str] = []
-    rest = text.strip()
+    # A link longer than a whole piece can't be kept whole: keep its label instead.
+    rest = _LINK.sub(lambda m: m[0] if len(m[0]) <= limit else m[2] or m[1], text)
+    rest = rest.strip()
     while len(rest) > limit:
         cut = _cut_point(rest, limit)
         piece = rest[:cut].rstrip()

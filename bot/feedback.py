@@ -25,6 +25,7 @@ from bot.records import Answer, Citation, RetrievedArticle
 from bot.render import to_json
 
 FORMAT_VERSION = 1
+KEEP_RETRIEVED = 3  # the closest articles a declined answer shows
 Vote = Literal["up", "down"]
 
 _SCHEMA = """
@@ -105,8 +106,15 @@ class FeedbackStore:
             self._db.execute("COMMIT")
 
     def record_answer(self, answer: Answer, *, user: str, channel: str) -> str:
-        """Store an answer as it is posted; returns the id its buttons carry."""
+        """Store an answer as it is posted; returns the id its buttons carry.
+
+        Only what a vote or a share needs is kept: the closest articles beyond the three a
+        declined answer shows are dropped, and so are the timings.
+        """
         answer_id = uuid.uuid4().hex
+        record = to_json(answer)
+        record["retrieved"] = record["retrieved"][:KEEP_RETRIEVED]
+        record["timings"] = {}
         with self._transaction() as db:
             db.execute(
                 "INSERT INTO answers (id, created_at, user, channel, question, answer_json)"
@@ -117,10 +125,22 @@ class FeedbackStore:
                     user,
                     channel,
                     answer.question,
-                    json.dumps(to_json(answer), ensure_ascii=False),
+                    json.dumps(record, ensure_ascii=False),
                 ),
             )
         return answer_id
+
+    def prune(self, older_than_days: float) -> int:
+        """Forget answers nobody voted on after this many days; returns how many went."""
+        cutoff = datetime.now(UTC).timestamp() - older_than_days * 86400
+        cutoff_iso = datetime.fromtimestamp(cutoff, UTC).isoformat(timespec="microseconds")
+        with self._transaction() as db:
+            cursor = db.execute(
+                "DELETE FROM answers WHERE created_at < ?"
+                " AND id NOT IN (SELECT answer_id FROM votes)",
+                (cutoff_iso,),
+            )
+        return cursor.rowcount
 
     def answer(self, answer_id: str) -> Answer | None:
         with self._lock:

@@ -51,6 +51,7 @@ EVENTS_PATH = "/slack/events"
 MAX_TURNS = 5  # earlier exchanges passed to ask() as conversation history
 DM_HISTORY_SECONDS = 30 * 60  # top-level DMs: earlier messages this recent are the conversation
 WORKING_REACTION = "eyes"
+KEEP_UNVOTED_DAYS = 90  # answers nobody voted on are forgotten after this (buttons then say so)
 
 # What users read, kept together.
 HELP = (
@@ -70,6 +71,10 @@ FAILED = (
     "(reference {ref})."
 )
 VOTE_THANKS = {"up": "Thanks! Your 👍 is recorded.", "down": "Thanks! Your 👎 is recorded."}
+NO_BOT_TOKEN = (
+    "SLACK_BOT_TOKEN is not set: copy the xoxb- Bot User OAuth Token from your Slack "
+    "app's OAuth & Permissions page (see the README's Slack section)."
+)
 ANSWER_GONE = (
     "That answer is no longer in newsbot's records, so it can't be {what}. Please ask again."
 )
@@ -114,10 +119,7 @@ def make_client(settings: Settings) -> WebClient:
     )
 
     if settings.slack_bot_token is None:
-        raise ConfigError(
-            "SLACK_BOT_TOKEN is not set: copy the xoxb- Bot User OAuth Token from your Slack "
-            "app's OAuth & Permissions page (see the README's Slack section)."
-        )
+        raise ConfigError(NO_BOT_TOKEN)
     return WebClient(
         token=settings.slack_bot_token.get_secret_value(),
         base_url=settings.slack_api_url,
@@ -637,7 +639,7 @@ def socket_mode_handler(app: App, app_token: str) -> SocketModeHandler:
 def check_settings(settings: Settings, *, http: bool) -> None:
     """Fail early, before the model loads, when a token or secret the mode needs is missing."""
     if settings.slack_bot_token is None:
-        make_client(settings)  # raises the ConfigError that explains the bot token
+        raise ConfigError(NO_BOT_TOKEN)
     if http and settings.slack_signing_secret is None:
         raise ConfigError(
             "SLACK_SIGNING_SECRET is not set: --http needs the Signing Secret from your Slack "
@@ -666,6 +668,8 @@ def run(
     signal.signal(signal.SIGTERM, _exit_on_sigterm)  # docker stop: close the connection cleanly
     client = make_client(settings)
     with FeedbackStore(settings.feedback_path) as feedback:
+        pruned = feedback.prune(older_than_days=KEEP_UNVOTED_DAYS)
+        log.info("feedback: %s (forgot %d unvoted answers)", settings.feedback_path, pruned)
         app = create_app(ask_fn, client=client, settings=settings, feedback=feedback)
         if http:
             server = serve_http(app, host=host, port=port)

@@ -117,3 +117,28 @@ def test_feedback_cli_lists_and_exports(tmp_path: Path, monkeypatch: pytest.Monk
 
     bad = runner.invoke(app, ["feedback", "export", "--format", "xml"])
     assert bad.exit_code == 1 and "--format must be csv or json" in bad.output
+
+
+def test_prune_forgets_old_unvoted_answers_only(store: FeedbackStore) -> None:
+    voted = store.record_answer(make_answer("Voted?"), user="U1", channel="C1")
+    store.add_vote(voted, user="U2", channel="C1", vote="up")
+    unvoted = store.record_answer(make_answer("Unvoted?"), user="U1", channel="C1")
+    assert store.prune(older_than_days=1) == 0  # both are new
+    assert store.prune(older_than_days=-1) == 1  # "older than tomorrow": all but the voted one
+    assert store.answer(unvoted) is None
+    assert store.answer(voted) is not None
+    assert [r.question for r in store.feedback()] == ["Voted?"]
+
+
+def test_only_the_three_closest_articles_are_kept(store: FeedbackStore) -> None:
+    retrieved = [
+        RetrievedArticle(i, i, f"Story {i}", None, None, None, f"/{i}.txt", 0.1)
+        for i in range(1, 11)
+    ]
+    answer_id = store.record_answer(make_answer("Q?", retrieved=retrieved), user="U1", channel="C1")
+    kept = store.answer(answer_id)
+    assert kept is not None and [r.headline for r in kept.retrieved] == [
+        "Story 1",
+        "Story 2",
+        "Story 3",
+    ]

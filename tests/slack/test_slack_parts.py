@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+
+from bot.config import Settings
 from bot.core import Turn
 from bot.slack import (
     NOT_ENABLED_CHANNEL,
@@ -116,3 +119,21 @@ def test_channel_pacer_spaces_messages_per_channel() -> None:
     now[0] += 5
     pacer.wait("C1")  # a quiet channel posts at once
     assert slept == [1.0, 1.0]
+
+
+def test_slack_settings_read_slacks_own_names_with_or_without_prefix(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-plain")
+    monkeypatch.setenv("NEWSBOT_SLACK_APP_TOKEN", "xapp-prefixed")
+    monkeypatch.setenv("NEWSBOT_SLACK_ALLOWED_CHANNELS", " C1, C2 ,")
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert settings.slack_bot_token is not None and settings.slack_app_token is not None
+    assert settings.slack_bot_token.get_secret_value() == "xoxb-plain"
+    assert settings.slack_app_token.get_secret_value() == "xapp-prefixed"
+    assert "xoxb-plain" not in repr(settings)  # secrets never print
+    assert settings.slack_allowed_channels == ["C1", "C2"]
+    assert settings.slack_allowed_users == []
+    monkeypatch.setenv("NEWSBOT_SLACK_BOT_TOKEN", "xoxb-prefixed")  # the prefixed name wins
+    assert Settings(_env_file=None).slack_bot_token.get_secret_value() == "xoxb-prefixed"  # type: ignore[call-arg, union-attr]
+    assert settings.feedback_path == settings.index.parent / "feedback.sqlite"

@@ -17,6 +17,7 @@ import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -51,6 +52,7 @@ EVENTS_PATH = "/slack/events"
 MAX_TURNS = 5  # earlier exchanges passed to ask() as conversation history
 DM_HISTORY_SECONDS = 30 * 60  # top-level DMs: earlier messages this recent are the conversation
 WORKING_REACTION = "eyes"
+LISTENER_THREADS = 32  # questions answered at once; more wait (their acks too)
 KEEP_UNVOTED_DAYS = 90  # answers nobody voted on are forgotten after this (buttons then say so)
 
 # What users read, kept together.
@@ -317,15 +319,17 @@ class SlackFront:
         if _from_a_bot(event):
             return
         thread_ts = event.get("thread_ts")
+        dm = event.get("channel_type") == "im" or event["channel"].startswith("D")
         self._answer(
             Asked(
                 text=question_text(event.get("text", ""), context.bot_user_id),
                 user=event.get("user", ""),
                 channel=event["channel"],
                 ts=event["ts"],
-                reply_ts=thread_ts or event["ts"],
+                # in a channel the answer goes in the message's thread; a DM is answered in place
+                reply_ts=thread_ts if dm else thread_ts or event["ts"],
                 thread_ts=thread_ts,
-                dm=event.get("channel_type") == "im" or event["channel"].startswith("D"),
+                dm=dm,
             ),
             context,
         )
@@ -519,16 +523,21 @@ class SlackFront:
         message: SlackMessage,
         response_type: str = "ephemeral",
     ) -> None:
+        """Reply through the response URL; a failure there can only be logged."""
         self.pacer.wait(channel)
-        response = respond(
-            text=message.text,
-            blocks=message.blocks,
-            response_type=response_type,
-            replace_original=False,
-            unfurl_links=False,
-            unfurl_media=False,
-        )
-        if getattr(response, "status_code", 200) != 200:
+        try:
+            response = respond(
+                text=message.text,
+                blocks=message.blocks,
+                response_type=response_type,
+                replace_original=False,
+                unfurl_links=False,
+                unfurl_media=False,
+            )
+        except Exception as exc:
+            log.error("response_url post failed in %s: %s", channel, _api_error(exc))
+            return
+        if response.status_code != 200:
             log.error("response_url post failed in %s: HTTP %s", channel, response.status_code)
 
     def _react(self, method: str, asked: Asked) -> None:
@@ -597,6 +606,9 @@ def create_app(
             # Without a secret (Socket Mode) a random one makes any HTTP request fail the check.
             signing_secret=secret.get_secret_value() if secret else secrets.token_hex(32),
             process_before_response=False,
+            # bolt runs ack functions (/ask, buttons) and lazy answers on one pool, 5 threads by
+            # default: five slow answers would hold back every other ack and :eyes: reaction.
+            listener_executor=ThreadPoolExecutor(LISTENER_THREADS, "newsbot-slack"),
         )
     except (SlackApiError, BoltError) as exc:
         raise ConfigError(

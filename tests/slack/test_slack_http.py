@@ -255,6 +255,30 @@ def test_ack_is_immediate_while_a_slow_answer_is_worked_on(
     assert post.args["thread_ts"] == event["ts"]
 
 
+def test_commands_and_clicks_are_acked_while_many_answers_are_in_flight(
+    bot_factory: Callable[..., BotOverHttp], fake_slack: FakeSlack
+) -> None:
+    slow = ScriptedAsk(delay=4.0)
+    bot = bot_factory(ask_fn=slow)
+    for i in range(12):  # more slow questions at once than bolt's default pool has threads
+        bot.event(mention(fake_slack, f"Question {i}?", channel=f"C{i}"), event_id=f"EvBusy{i}")
+    fake_slack.wait_for("reactions.add", 12, timeout=5)
+    command = bot.command("Anything?", response_url=fake_slack.response_url("busy"))
+    click = bot.action(
+        action_payload(
+            FEEDBACK_UP,
+            "0" * 32,
+            user="U2",
+            channel="C1",
+            response_url=fake_slack.response_url("b"),
+        )
+    )
+    assert command.status == 200 and command.seconds < 3.0, command
+    assert json.loads(command.body)["text"].startswith("Searching the articles")
+    assert click.status == 200 and click.seconds < 3.0, click
+    fake_slack.wait_for("chat.postMessage", 12, timeout=30)
+
+
 def test_redeliveries_are_answered_once(
     bot: BotOverHttp, fake_slack: FakeSlack, ask: ScriptedAsk
 ) -> None:

@@ -40,7 +40,7 @@ from bot.slack_render import (
 if TYPE_CHECKING:
     from wsgiref.simple_server import WSGIServer
 
-    from slack_bolt import App
+    from slack_bolt import Ack, App, BoltContext, BoltRequest, Respond
     from slack_bolt.adapter.socket_mode import SocketModeHandler
     from slack_sdk import WebClient
 
@@ -298,7 +298,9 @@ class SlackFront:
 
     # -- redeliveries
 
-    def deduplicate(self, body: dict[str, Any], request: Any, next: Callable[[], Any]) -> Any:
+    def deduplicate(
+        self, body: dict[str, Any], request: BoltRequest, next: Callable[[], Any]
+    ) -> Any:
         """Acknowledge and drop an event already received (Slack retries; socket redelivery)."""
         from slack_bolt import BoltResponse
 
@@ -315,7 +317,7 @@ class SlackFront:
 
     # -- mentions and DMs
 
-    def answer_mention(self, event: dict[str, Any], context: Any) -> None:
+    def answer_mention(self, event: dict[str, Any], context: BoltContext) -> None:
         if _from_a_bot(event):
             return
         thread_ts = event.get("thread_ts")
@@ -334,7 +336,7 @@ class SlackFront:
             context,
         )
 
-    def answer_direct_message(self, event: dict[str, Any], context: Any) -> None:
+    def answer_direct_message(self, event: dict[str, Any], context: BoltContext) -> None:
         # Plain user messages in a DM only: no edits, joins, bot posts, or channel chatter.
         if event.get("channel_type") != "im" or event.get("subtype") or _from_a_bot(event):
             return
@@ -352,7 +354,7 @@ class SlackFront:
             context,
         )
 
-    def _answer(self, asked: Asked, context: Any) -> None:
+    def _answer(self, asked: Asked, context: BoltContext) -> None:
         refusal = self.access.refusal(asked.user, asked.channel, dm=asked.dm)
         if refusal:
             log.info("refused %s in %s: not enabled", asked.user, asked.channel)
@@ -400,7 +402,7 @@ class SlackFront:
                 "could not tell %s that newsbot isn't enabled in %s", asked.user, asked.channel
             )
 
-    def _history(self, asked: Asked, context: Any) -> list[Turn]:
+    def _history(self, asked: Asked, context: BoltContext) -> list[Turn]:
         """Earlier exchanges of the thread (or of a recent DM conversation)."""
         from slack_sdk.errors import SlackApiError
 
@@ -437,7 +439,7 @@ class SlackFront:
 
     # -- /ask
 
-    def acknowledge_command(self, ack: Any, command: dict[str, Any]) -> None:
+    def acknowledge_command(self, ack: Ack, command: dict[str, Any]) -> None:
         refusal = self._command_refusal(command)
         question = command.get("text", "").strip()
         if refusal:
@@ -448,7 +450,7 @@ class SlackFront:
             reply = notice(SEARCHING.format(question=question))
         ack(text=reply.text, blocks=reply.blocks, response_type="ephemeral")
 
-    def answer_command(self, command: dict[str, Any], respond: Any) -> None:
+    def answer_command(self, command: dict[str, Any], respond: Respond) -> None:
         question = command.get("text", "").strip()
         if self._command_refusal(command) or not question:
             return  # acknowledge_command has already replied
@@ -472,7 +474,7 @@ class SlackFront:
 
     # -- buttons
 
-    def record_vote(self, body: dict[str, Any], action: dict[str, Any], respond: Any) -> None:
+    def record_vote(self, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         vote: Vote = "up" if action["action_id"] == FEEDBACK_UP else "down"
         user = body.get("user", {}).get("id", "")
         channel = _action_channel(body)
@@ -486,7 +488,7 @@ class SlackFront:
             reply = self._failure(exc)
         self._respond(respond, channel, reply, response_type="ephemeral")
 
-    def share_answer(self, body: dict[str, Any], action: dict[str, Any], respond: Any) -> None:
+    def share_answer(self, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         user = body.get("user", {}).get("id", "")
         channel = _action_channel(body)
         try:
@@ -518,7 +520,7 @@ class SlackFront:
 
     def _respond(
         self,
-        respond: Any,
+        respond: Respond,
         channel: str,
         message: SlackMessage,
         response_type: str = "ephemeral",
@@ -564,7 +566,7 @@ class SlackFront:
             log.exception("could not post the error message in %s", channel)
 
 
-def _acknowledge(ack: Any) -> None:
+def _acknowledge(ack: Ack) -> None:
     ack()
 
 

@@ -361,6 +361,110 @@ def eval_(
     typer.echo(evaluate.table(scores))
 
 
+# --- Slack front and its feedback (bot/slack.py, bot/feedback.py) ---
+
+
+@app.command()
+@user_errors
+def slack(
+    ctx: typer.Context,
+    http: Annotated[
+        bool,
+        typer.Option("--http", help="Serve the Events API over HTTP instead of Socket Mode."),
+    ] = False,
+    port: Annotated[int, typer.Option(help="Port for --http.")] = 3000,
+    host: Annotated[str, typer.Option(help="Address for --http.")] = "0.0.0.0",
+) -> None:
+    """Run the Slack bot: Socket Mode by default, an Events API HTTP server with --http."""
+    from bot import slack as front
+
+    state = _state(ctx)
+    settings = state.settings
+    front.check_settings(settings, http=http)
+    if not state.debug:
+        # Their INFO/DEBUG logs copy request bodies (user text, response URLs); keep them quiet.
+        for name in ("slack_bolt", "slack_sdk"):
+            logging.getLogger(name).setLevel(logging.WARNING)
+    bot = state.newsbot()
+    bot.warm_up()
+    front.run(
+        settings,
+        lambda question, history: bot.ask(question, history=history),
+        http=http,
+        host=host,
+        port=port,
+        announce=lambda line: typer.echo(line, err=True),
+    )
+
+
+feedback_app = typer.Typer(
+    help="Votes (👍/👎) on Slack answers: list them, or export them as CSV or JSON.",
+    invoke_without_command=True,
+)
+app.add_typer(feedback_app, name="feedback")
+
+
+def _feedback_rows(ctx: typer.Context, limit: int | None) -> list[Any]:
+    from bot.feedback import FeedbackStore
+
+    path = _state(ctx).settings.feedback_path
+    if not path.exists():
+        return []
+    with FeedbackStore(path) as store:
+        return store.feedback(limit)
+
+
+@feedback_app.callback()
+@user_errors
+def feedback_default(ctx: typer.Context) -> None:
+    """Without a subcommand: list the latest votes."""
+    if ctx.invoked_subcommand is None:
+        from bot.feedback import feedback_table
+
+        typer.echo(feedback_table(_feedback_rows(ctx, 20)))
+
+
+@feedback_app.command("list")
+@user_errors
+def feedback_list(
+    ctx: typer.Context,
+    limit: Annotated[int, typer.Option(help="How many votes, newest first.")] = 20,
+) -> None:
+    """List the latest votes: time, vote, user, channel, question."""
+    from bot.feedback import feedback_table
+
+    typer.echo(feedback_table(_feedback_rows(ctx, limit)))
+
+
+@feedback_app.command("export")
+@user_errors
+def feedback_export(
+    ctx: typer.Context,
+    format: Annotated[str, typer.Option(help="csv or json.")] = "csv",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to this file (default: stdout).")
+    ] = None,
+) -> None:
+    """Export every vote with its question, answer and citations."""
+    from bot.errors import ConfigError
+    from bot.feedback import feedback_csv, feedback_json
+
+    if format not in {"csv", "json"}:
+        raise ConfigError(f"--format must be csv or json, not {format!r}")
+    rows = _feedback_rows(ctx, None)
+    if format == "csv":
+        text = feedback_csv(rows)
+    else:
+        text = json.dumps(feedback_json(rows), ensure_ascii=False, indent=2) + "\n"
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    partial = output.with_name(output.name + ".partial")
+    partial.write_text(text, encoding="utf-8", newline="")
+    partial.replace(output)  # atomic: a reader never sees half an export
+    typer.echo(f"{len(rows)} votes -> {output}", err=True)
+
+
 def main() -> None:
     app()
 

@@ -1,0 +1,707 @@
+"""The Slack front: a bolt app that answers mentions, direct messages and `/ask`.
+
+Each handler reads the same way: parse the event, call `ask`, render, post. Every request is
+acknowledged at once; the answering runs in bolt's lazy listeners on a thread pool. slack_bolt
+and slack_sdk are imported inside functions, so `newsbot --help` stays light.
+
+    app = create_app(ask_fn, client=make_client(settings), settings=settings, feedback=store)
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+import threading
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from bot.config import Settings
+from bot.core import Turn
+from bot.errors import ConfigError, NewsbotError
+from bot.feedback import FeedbackStore, Vote
+from bot.records import Answer
+from bot.slack_render import (
+    FEEDBACK_DOWN,
+    FEEDBACK_UP,
+    SHARE,
+    SlackMessage,
+    answer_messages,
+    notice,
+    unescape,
+    warning,
+)
+
+if TYPE_CHECKING:
+    from wsgiref.simple_server import WSGIServer
+
+    from slack_bolt import Ack, App, BoltContext, BoltRequest, Respond
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+    from slack_sdk import WebClient
+
+log = logging.getLogger(__name__)
+
+AskFn = Callable[[str, Sequence[Turn]], Answer]
+
+EVENTS_PATH = "/slack/events"
+MAX_TURNS = 5  # earlier exchanges passed to ask() as conversation history
+DM_HISTORY_SECONDS = 30 * 60  # top-level DMs: earlier messages this recent are the conversation
+WORKING_REACTION = "eyes"
+LISTENER_THREADS = 32  # questions answered at once; more wait (their acks too)
+KEEP_UNVOTED_DAYS = 90  # answers nobody voted on are forgotten after this (buttons then say so)
+
+# What users read, kept together.
+HELP = (
+    "Ask me about the paper's articles: mention me with a question, send me a direct "
+    "message, or use `/ask QUESTION`. I answer with sentences quoted from the articles "
+    "and their sources."
+)
+USAGE = "Usage: /ask QUESTION, for example /ask Who is the coalition spokesman?"
+SEARCHING = "Searching the articles for: {question}"
+NOT_ENABLED_USER = "Sorry, newsbot isn't enabled for your account here. Ask your Slack admin."
+NOT_ENABLED_CHANNEL = "Sorry, newsbot isn't enabled in this channel."
+NOT_ENABLED_CHANNEL_DM = NOT_ENABLED_CHANNEL + " You can ask me in a direct message."
+NOT_ENABLED_DM = "Sorry, newsbot doesn't answer direct messages here."
+COULD_NOT_ANSWER = "Sorry, I couldn't answer that: {reason}"
+FAILED = (
+    "Sorry, something went wrong while answering. The details are in newsbot's log "
+    "(reference {ref})."
+)
+VOTE_THANKS = {"up": "Thanks! Your 👍 is recorded.", "down": "Thanks! Your 👎 is recorded."}
+NO_BOT_TOKEN = (
+    "SLACK_BOT_TOKEN is not set: copy the xoxb- Bot User OAuth Token from your Slack "
+    "app's OAuth & Permissions page (see the README's Slack section)."
+)
+ANSWER_GONE = (
+    "That answer is no longer in newsbot's records, so it can't be {what}. Please ask again."
+)
+
+
+# --- settings -> parts ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Access:
+    """Who may ask where. Empty sets mean everyone / every channel."""
+
+    channels: frozenset[str] = frozenset()
+    users: frozenset[str] = frozenset()
+    dms: bool = True
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Access:
+        return cls(
+            frozenset(settings.slack_allowed_channels),
+            frozenset(settings.slack_allowed_users),
+            settings.slack_dms,
+        )
+
+    def refusal(self, user: str, channel: str, *, dm: bool) -> str | None:
+        """The polite reply when the bot isn't enabled for this user or place; None if it is."""
+        if self.users and user not in self.users:
+            return NOT_ENABLED_USER
+        if dm:
+            return None if self.dms else NOT_ENABLED_DM
+        if self.channels and channel not in self.channels:
+            return NOT_ENABLED_CHANNEL_DM if self.dms else NOT_ENABLED_CHANNEL
+        return None
+
+
+def make_client(settings: Settings) -> WebClient:
+    """The Web API client: Slack (or NEWSBOT_SLACK_API_URL), retrying 429s after Retry-After."""
+    from slack_sdk import WebClient
+    from slack_sdk.http_retry.builtin_handlers import (
+        ConnectionErrorRetryHandler,
+        RateLimitErrorRetryHandler,
+    )
+
+    if settings.slack_bot_token is None:
+        raise ConfigError(NO_BOT_TOKEN)
+    return WebClient(
+        token=settings.slack_bot_token.get_secret_value(),
+        base_url=settings.slack_api_url,
+        retry_handlers=[
+            ConnectionErrorRetryHandler(),
+            RateLimitErrorRetryHandler(max_retry_count=3),
+        ],
+    )
+
+
+# --- small parts with state ----------------------------------------------------------------
+
+
+class SeenEvents:
+    """Event keys seen recently, so a redelivered event is answered once."""
+
+    def __init__(self, ttl: float = 3600.0, max_size: int = 10_000) -> None:
+        self.ttl = ttl
+        self.max_size = max_size
+        self._seen: OrderedDict[str, float] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def first_time(self, keys: Iterable[str]) -> bool:
+        """Record the keys; False if any of them was seen within the TTL."""
+        now = time.monotonic()
+        keys = list(keys)
+        with self._lock:
+            while self._seen and (
+                len(self._seen) > self.max_size or next(iter(self._seen.values())) < now - self.ttl
+            ):
+                self._seen.popitem(last=False)
+            repeated = any(k in self._seen for k in keys)
+            for k in keys:
+                self._seen[k] = now
+                self._seen.move_to_end(k)
+            return not repeated
+
+
+class ChannelPacer:
+    """At most one new message per `interval` seconds per channel (Slack's posting limit)."""
+
+    def __init__(
+        self,
+        interval: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.interval = interval
+        self._clock = clock
+        self._sleep = sleep
+        self._next: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def wait(self, channel: str) -> None:
+        with self._lock:  # reserve a slot, then sleep outside the lock
+            now = self._clock()
+            slot = max(now, self._next.get(channel, now))
+            self._next[channel] = slot + self.interval
+        if slot > now:
+            self._sleep(slot - now)
+
+
+# --- reading Slack text --------------------------------------------------------------------
+
+_ANGLE = re.compile(r"<([^<>]*)>")
+
+
+def question_text(text: str, bot_user_id: str | None) -> str:
+    """A message as the user meant it: the bot's mention removed, Slack markup made plain."""
+
+    def plain(match: re.Match[str]) -> str:
+        inner = match.group(1)
+        target, _, label = inner.partition("|")
+        if target.startswith("@"):
+            if bot_user_id and target[1:] == bot_user_id:
+                return " "
+            return "@" + (label or target[1:])
+        if target.startswith("#"):
+            return "#" + (label or target[1:])
+        if target.startswith("!"):  # <!here>, <!subteam^ID|@team>, <!date^...|fallback>
+            return label or "@" + target[1:].split("^")[0]
+        return label or target  # a link: what the user typed
+
+    return " ".join(unescape(_ANGLE.sub(plain, text)).split())
+
+
+def mentions(text: str, bot_user_id: str | None) -> bool:
+    return bool(bot_user_id) and (f"<@{bot_user_id}>" in text or f"<@{bot_user_id}|" in text)
+
+
+def _is_ours(message: Mapping[str, Any], bot_user_id: str | None, bot_id: str | None) -> bool:
+    return bool(
+        (bot_user_id and message.get("user") == bot_user_id)
+        or (bot_id and message.get("bot_id") == bot_id)
+    )
+
+
+def conversation_turns(
+    messages: Iterable[Mapping[str, Any]],
+    *,
+    before_ts: str,
+    bot_user_id: str | None,
+    bot_id: str | None,
+    dm: bool,
+) -> list[Turn]:
+    """Earlier questions and newsbot's answers in a thread (or DM), oldest first.
+
+    In channels only messages that mention the bot are questions; in DMs every user message is.
+    An answer split over several messages contributes its first part.
+    """
+    turns: list[Turn] = []
+    pending: str | None = None
+    for message in messages:
+        if float(message.get("ts", "0")) >= float(before_ts):
+            continue
+        text = message.get("text", "")
+        if _is_ours(message, bot_user_id, bot_id):
+            if pending is not None and not text.startswith(":warning:"):
+                turns.append(Turn(pending, unescape(text)))
+            pending = None
+        elif message.get("bot_id") or message.get("subtype"):
+            continue
+        elif dm or mentions(text, bot_user_id):
+            pending = question_text(text, bot_user_id) or None
+    return turns
+
+
+@dataclass(frozen=True)
+class Asked:
+    """A question as it arrived: who, where, and where the answer goes."""
+
+    text: str
+    user: str
+    channel: str
+    ts: str
+    reply_ts: str | None  # thread to answer in; None: top level of a DM
+    thread_ts: str | None  # the thread the question was asked in, if any
+    dm: bool
+
+
+def _from_a_bot(event: Mapping[str, Any]) -> bool:
+    return bool(event.get("bot_id") or event.get("subtype") == "bot_message")
+
+
+# --- the front -----------------------------------------------------------------------------
+
+
+class SlackFront:
+    """The listeners. Registered on a bolt App by `create_app`."""
+
+    def __init__(
+        self,
+        ask_fn: AskFn,
+        client: WebClient,
+        feedback: FeedbackStore,
+        access: Access,
+        pacer: ChannelPacer,
+    ) -> None:
+        self.ask_fn = ask_fn
+        self.client = client
+        self.feedback = feedback
+        self.access = access
+        self.pacer = pacer
+        self.seen = SeenEvents()
+
+    def register(self, app: App) -> None:
+        app.middleware(self.deduplicate)
+        app.event("app_mention")(ack=_acknowledge, lazy=[self.answer_mention])
+        app.event("message")(ack=_acknowledge, lazy=[self.answer_direct_message])
+        app.command("/ask")(ack=self.acknowledge_command, lazy=[self.answer_command])
+        for action_id in (FEEDBACK_UP, FEEDBACK_DOWN):
+            app.action(action_id)(ack=_acknowledge, lazy=[self.record_vote])
+        app.action(SHARE)(ack=_acknowledge, lazy=[self.share_answer])
+
+    # -- redeliveries
+
+    def deduplicate(
+        self, body: dict[str, Any], request: BoltRequest, next: Callable[[], Any]
+    ) -> Any:
+        """Acknowledge and drop an event already received (Slack retries; socket redelivery)."""
+        from slack_bolt import BoltResponse
+
+        if body.get("type") == "event_callback":
+            event = body.get("event") or {}
+            keys = [f"event:{body['event_id']}"] if body.get("event_id") else []
+            if event.get("type") == "app_mention" or event.get("channel_type") == "im":
+                keys.append(f"message:{event.get('channel')}:{event.get('ts')}")
+            if keys and not self.seen.first_time(keys):
+                retry = request.headers.get("x-slack-retry-num", ["?"])[0]
+                log.info("dropped a redelivered event %s (retry %s)", body.get("event_id"), retry)
+                return BoltResponse(status=200, body="")
+        return next()
+
+    # -- mentions and DMs
+
+    def answer_mention(self, event: dict[str, Any], context: BoltContext) -> None:
+        if _from_a_bot(event):
+            return
+        thread_ts = event.get("thread_ts")
+        dm = event.get("channel_type") == "im" or event["channel"].startswith("D")
+        self._answer(
+            Asked(
+                text=question_text(event.get("text", ""), context.bot_user_id),
+                user=event.get("user", ""),
+                channel=event["channel"],
+                ts=event["ts"],
+                # in a channel the answer goes in the message's thread; a DM is answered in place
+                reply_ts=thread_ts if dm else thread_ts or event["ts"],
+                thread_ts=thread_ts,
+                dm=dm,
+            ),
+            context,
+        )
+
+    def answer_direct_message(self, event: dict[str, Any], context: BoltContext) -> None:
+        # Plain user messages in a DM only: no edits, joins, bot posts, or channel chatter.
+        if event.get("channel_type") != "im" or event.get("subtype") or _from_a_bot(event):
+            return
+        thread_ts = event.get("thread_ts")
+        self._answer(
+            Asked(
+                text=question_text(event.get("text", ""), context.bot_user_id),
+                user=event.get("user", ""),
+                channel=event["channel"],
+                ts=event["ts"],
+                reply_ts=thread_ts,
+                thread_ts=thread_ts,
+                dm=True,
+            ),
+            context,
+        )
+
+    def _answer(self, asked: Asked, context: BoltContext) -> None:
+        refusal = self.access.refusal(asked.user, asked.channel, dm=asked.dm)
+        if refusal:
+            log.info("refused %s in %s: not enabled", asked.user, asked.channel)
+            self._refuse(asked, refusal)
+            return
+        if not asked.text:
+            self._post(asked.channel, notice(HELP), asked.reply_ts)
+            return
+        self._react("reactions_add", asked)
+        try:
+            started = time.perf_counter()
+            history = self._history(asked, context)
+            answer = self.ask_fn(asked.text, history)
+            answer_id = self.feedback.record_answer(answer, user=asked.user, channel=asked.channel)
+            for message in answer_messages(answer, answer_id=answer_id):
+                self._post(asked.channel, message, asked.reply_ts)
+            log.info(
+                "answered %s in %s: %d citations, %d earlier turns, %.0f ms",
+                asked.user,
+                asked.channel,
+                len(answer.citations),
+                len(history),
+                (time.perf_counter() - started) * 1000,
+            )
+        except Exception as exc:
+            self._post_failure(asked.channel, asked.reply_ts, exc)
+        finally:
+            self._react("reactions_remove", asked)
+
+    def _refuse(self, asked: Asked, text: str) -> None:
+        message = notice(text)
+        try:
+            if asked.dm:
+                self._post(asked.channel, message, asked.reply_ts)
+            else:  # only the asker sees it; the channel isn't disturbed
+                self.client.chat_postEphemeral(
+                    channel=asked.channel,
+                    user=asked.user,
+                    text=message.text,
+                    blocks=message.blocks,
+                    thread_ts=asked.thread_ts,
+                )
+        except Exception:
+            log.exception(
+                "could not tell %s that newsbot isn't enabled in %s", asked.user, asked.channel
+            )
+
+    def _history(self, asked: Asked, context: BoltContext) -> list[Turn]:
+        """Earlier exchanges of the thread (or of a recent DM conversation)."""
+        from slack_sdk.errors import SlackApiError
+
+        try:
+            if asked.thread_ts:
+                response = self.client.conversations_replies(
+                    channel=asked.channel, ts=asked.thread_ts, limit=200
+                )
+                messages = list(response.get("messages") or [])
+            elif asked.dm:
+                response = self.client.conversations_history(
+                    channel=asked.channel,
+                    limit=20,
+                    oldest=f"{time.time() - DM_HISTORY_SECONDS:.6f}",
+                )
+                messages = list(reversed(response.get("messages") or []))
+            else:
+                return []
+        except SlackApiError as exc:  # answer without history rather than not at all
+            log.warning(
+                "could not read the conversation in %s (%s); answering without history",
+                asked.channel,
+                exc.response.get("error"),
+            )
+            return []
+        turns = conversation_turns(
+            messages,
+            before_ts=asked.ts,
+            bot_user_id=context.bot_user_id,
+            bot_id=context.bot_id,
+            dm=asked.dm,
+        )
+        return turns[-MAX_TURNS:]
+
+    # -- /ask
+
+    def acknowledge_command(self, ack: Ack, command: dict[str, Any]) -> None:
+        refusal = self._command_refusal(command)
+        question = command.get("text", "").strip()
+        if refusal:
+            reply = notice(refusal)
+        elif not question:
+            reply = notice(USAGE)
+        else:
+            reply = notice(SEARCHING.format(question=question))
+        ack(text=reply.text, blocks=reply.blocks, response_type="ephemeral")
+
+    def answer_command(self, command: dict[str, Any], respond: Respond) -> None:
+        question = command.get("text", "").strip()
+        if self._command_refusal(command) or not question:
+            return  # acknowledge_command has already replied
+        channel = command.get("channel_id", "")
+        try:
+            answer = self.ask_fn(question_text(question, None), ())
+            answer_id = self.feedback.record_answer(
+                answer, user=command.get("user_id", ""), channel=channel
+            )
+            for message in answer_messages(
+                answer, answer_id=answer_id, share=True, show_question=True
+            ):
+                self._respond(respond, channel, message, response_type="ephemeral")
+        except Exception as exc:
+            self._respond(respond, channel, self._failure(exc), response_type="ephemeral")
+
+    def _command_refusal(self, command: Mapping[str, Any]) -> str | None:
+        channel = command.get("channel_id", "")
+        dm = channel.startswith("D") or command.get("channel_name") == "directmessage"
+        return self.access.refusal(command.get("user_id", ""), channel, dm=dm)
+
+    # -- buttons
+
+    def record_vote(self, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+        vote: Vote = "up" if action["action_id"] == FEEDBACK_UP else "down"
+        user = body.get("user", {}).get("id", "")
+        channel = _action_channel(body)
+        try:
+            stored = self.feedback.add_vote(action["value"], user=user, channel=channel, vote=vote)
+            reply = (
+                notice(VOTE_THANKS[vote]) if stored else warning(ANSWER_GONE.format(what="rated"))
+            )
+            log.info("feedback %s from %s in %s (stored: %s)", vote, user, channel, stored)
+        except Exception as exc:
+            reply = self._failure(exc)
+        self._respond(respond, channel, reply, response_type="ephemeral")
+
+    def share_answer(self, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+        user = body.get("user", {}).get("id", "")
+        channel = _action_channel(body)
+        try:
+            answer = self.feedback.answer(action["value"])
+            if answer is None:
+                self._respond(respond, channel, warning(ANSWER_GONE.format(what="shared")))
+                return
+            for message in answer_messages(answer, answer_id=action["value"], asked_by=user):
+                self._respond(respond, channel, message, response_type="in_channel")
+            respond(delete_original=True)  # the ephemeral copy is no longer needed
+        except Exception as exc:
+            self._respond(respond, channel, self._failure(exc))
+
+    # -- posting
+
+    def _post(self, channel: str, message: SlackMessage, thread_ts: str | None) -> None:
+        self.pacer.wait(channel)
+        self.client.chat_postMessage(
+            channel=channel,
+            thread_ts=thread_ts,
+            text=message.text,
+            blocks=message.blocks,
+            # Our text is escaped mrkdwn: no name linking, no unfurling of article links.
+            parse="none",
+            link_names=False,
+            unfurl_links=False,
+            unfurl_media=False,
+        )
+
+    def _respond(
+        self,
+        respond: Respond,
+        channel: str,
+        message: SlackMessage,
+        response_type: str = "ephemeral",
+    ) -> None:
+        """Reply through the response URL; a failure there can only be logged."""
+        self.pacer.wait(channel)
+        try:
+            response = respond(
+                text=message.text,
+                blocks=message.blocks,
+                response_type=response_type,
+                replace_original=False,
+                unfurl_links=False,
+                unfurl_media=False,
+            )
+        except Exception as exc:
+            log.error("response_url post failed in %s: %s", channel, _api_error(exc))
+            return
+        if response.status_code != 200:
+            log.error("response_url post failed in %s: HTTP %s", channel, response.status_code)
+
+    def _react(self, method: str, asked: Asked) -> None:
+        """The work-started signal. Failing to react must not stop the answer."""
+        try:
+            getattr(self.client, method)(
+                channel=asked.channel, timestamp=asked.ts, name=WORKING_REACTION
+            )
+        except Exception as exc:
+            log.warning("%s failed in %s: %s", method, asked.channel, _api_error(exc))
+
+    def _failure(self, exc: Exception) -> SlackMessage:
+        if isinstance(exc, NewsbotError):
+            log.warning("could not answer: %s", exc)
+            return warning(COULD_NOT_ANSWER.format(reason=exc))
+        ref = uuid.uuid4().hex[:8]
+        log.error("answering failed (reference %s): %s", ref, _api_error(exc), exc_info=exc)
+        return warning(FAILED.format(ref=ref))
+
+    def _post_failure(self, channel: str, thread_ts: str | None, exc: Exception) -> None:
+        try:
+            self._post(channel, self._failure(exc), thread_ts)
+        except Exception:
+            log.exception("could not post the error message in %s", channel)
+
+
+def _acknowledge(ack: Ack) -> None:
+    ack()
+
+
+def _action_channel(body: Mapping[str, Any]) -> str:
+    return (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
+        "channel_id", ""
+    )
+
+
+def _api_error(exc: BaseException) -> str:
+    """A one-line description; Slack API errors by their error code (never the request)."""
+    response = getattr(exc, "response", None)
+    if response is not None and hasattr(response, "get") and response.get("error"):
+        return f"{type(exc).__name__}: {response.get('error')}"
+    return f"{type(exc).__name__}: {exc}"
+
+
+# --- app and runners -----------------------------------------------------------------------
+
+
+def create_app(
+    ask_fn: AskFn,
+    *,
+    client: WebClient,
+    settings: Settings,
+    feedback: FeedbackStore,
+    post_interval: float = 1.0,
+) -> App:
+    """The bolt app. Calls auth.test once (bolt's token check) to learn the bot's own IDs."""
+    from slack_bolt import App
+    from slack_bolt.error import BoltError
+    from slack_sdk.errors import SlackApiError
+
+    secret = settings.slack_signing_secret
+    try:
+        app = App(
+            name="newsbot",
+            client=client,
+            # Without a secret (Socket Mode) a random one makes any HTTP request fail the check.
+            signing_secret=secret.get_secret_value() if secret else secrets.token_hex(32),
+            process_before_response=False,
+            # bolt runs ack functions (/ask, buttons) and lazy answers on one pool, 5 threads by
+            # default: five slow answers would hold back every other ack and :eyes: reaction.
+            listener_executor=ThreadPoolExecutor(LISTENER_THREADS, "newsbot-slack"),
+        )
+    except (SlackApiError, BoltError) as exc:
+        raise ConfigError(
+            f"Slack refused the bot token ({_api_error(exc)}); check SLACK_BOT_TOKEN"
+            f" and NEWSBOT_SLACK_API_URL ({settings.slack_api_url})."
+        ) from None
+    SlackFront(
+        ask_fn, client, feedback, Access.from_settings(settings), ChannelPacer(post_interval)
+    ).register(app)
+    return app
+
+
+def serve_http(app: App, *, host: str = "0.0.0.0", port: int = 3000) -> WSGIServer:
+    """An Events API endpoint at EVENTS_PATH (events, /ask and buttons), one thread per request.
+
+    Returns the bound server; call `serve_forever()` on it. Put it behind an HTTPS proxy.
+    """
+    from socketserver import ThreadingMixIn
+    from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+    from slack_bolt.adapter.wsgi import SlackRequestHandler
+
+    class Server(ThreadingMixIn, WSGIServer):
+        daemon_threads = True
+
+    class Handler(WSGIRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            log.debug("http: " + format, *args)
+
+    return make_server(host, port, SlackRequestHandler(app, path=EVENTS_PATH), Server, Handler)
+
+
+def socket_mode_handler(app: App, app_token: str) -> SocketModeHandler:
+    """Socket Mode over the built-in WebSocket client (no extra dependency)."""
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    return SocketModeHandler(app, app_token=app_token)
+
+
+def check_settings(settings: Settings, *, http: bool) -> None:
+    """Fail early, before the model loads, when a token or secret the mode needs is missing."""
+    if settings.slack_bot_token is None:
+        raise ConfigError(NO_BOT_TOKEN)
+    if http and settings.slack_signing_secret is None:
+        raise ConfigError(
+            "SLACK_SIGNING_SECRET is not set: --http needs the Signing Secret from your Slack "
+            "app's Basic Information page."
+        )
+    if not http and settings.slack_app_token is None:
+        raise ConfigError(
+            "SLACK_APP_TOKEN is not set: Socket Mode needs an xapp- app-level token with "
+            "connections:write (Basic Information > App-Level Tokens), or run with --http."
+        )
+
+
+def run(
+    settings: Settings,
+    ask_fn: AskFn,
+    *,
+    http: bool,
+    host: str = "0.0.0.0",
+    port: int = 3000,
+    announce: Callable[[str], None] = log.info,
+) -> None:
+    """`newsbot slack`: build the app and serve until interrupted (Ctrl-C or SIGTERM)."""
+    import signal
+
+    check_settings(settings, http=http)
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)  # docker stop: close the connection cleanly
+    client = make_client(settings)
+    with FeedbackStore(settings.feedback_path) as feedback:
+        pruned = feedback.prune(older_than_days=KEEP_UNVOTED_DAYS)
+        log.info("feedback: %s (forgot %d unvoted answers)", settings.feedback_path, pruned)
+        app = create_app(ask_fn, client=client, settings=settings, feedback=feedback)
+        if http:
+            server = serve_http(app, host=host, port=port)
+            announce(f"newsbot is listening for Slack on http://{host}:{port}{EVENTS_PATH}")
+            try:
+                server.serve_forever()
+            finally:
+                server.server_close()
+        else:
+            assert settings.slack_app_token is not None
+            handler = socket_mode_handler(app, settings.slack_app_token.get_secret_value())
+            handler.connect()
+            announce("newsbot is connected to Slack (Socket Mode)")
+            try:
+                threading.Event().wait()
+            finally:
+                handler.close()
+
+
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(0)

@@ -1,0 +1,280 @@
+"""Answer -> Slack Block Kit messages. Pure functions: no I/O, no slack_sdk import.
+
+Everything that came from an article or a user is escaped for mrkdwn (`&`, `<`, `>`) and sent
+with `verbatim` text objects, so no article can ping `<!channel>`, mention a user or make a link.
+Long answers are split into several messages within Slack's limits, never inside a word, an
+`&amp;` entity or a `<url|label>` link.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from bot.records import Answer, Citation, RetrievedArticle
+from bot.render import byline
+
+# Slack's documented limits (Block Kit reference, chat.postMessage).
+MAX_BLOCKS = 50
+MAX_SECTION_CHARS = 3000
+MAX_MESSAGE_CHARS = 40_000
+MAX_BUTTON_VALUE = 2000
+# Our own caps, so one odd article field can't eat a message.
+MAX_HEADLINE_CHARS = 300
+MAX_META_CHARS = 200
+MAX_URL_CHARS = 2000
+
+FEEDBACK_UP = "newsbot_feedback_up"
+FEEDBACK_DOWN = "newsbot_feedback_down"
+SHARE = "newsbot_share"
+
+Block = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class SlackMessage:
+    """One chat message: Block Kit blocks and the plain-text fallback for notifications."""
+
+    text: str
+    blocks: list[Block] = field(default_factory=list)
+
+
+def escape(text: str) -> str:
+    """Escape the three characters Slack's mrkdwn treats as control characters."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def unescape(text: str) -> str:
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def link(url: str | None, label: str) -> str:
+    """`<url|label>` for an http(s) URL; the escaped label alone for anything else."""
+    safe_label = escape(label).replace("|", "¦")  # a pipe would end the URL part early
+    if not url or len(url) > MAX_URL_CHARS:
+        return safe_label
+    parts = urlsplit(url.strip())
+    if parts.scheme.lower() not in {"http", "https"} or not parts.netloc:
+        return safe_label
+    # Characters that would end or break the link are percent-encoded; `&` is entity-escaped.
+    safe_url = quote(url.strip(), safe=":/?#[]@!$&'()*+,;=%~-._").replace("&", "&amp;")
+    return f"<{safe_url}|{safe_label}>"
+
+
+def shorten(text: str, limit: int) -> str:
+    """Cut plain text to `limit` characters at a word boundary, with an ellipsis."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > limit // 2 else cut).rstrip() + "…"
+
+
+# --- splitting -----------------------------------------------------------------------------
+
+# Spans a cut must never fall inside: links/mentions and character entities.
+_ATOM = re.compile(r"<[^<>]*>|&(?:amp|lt|gt);")
+_LINK = re.compile(r"<([^<>|]*)\|?([^<>]*)>")
+_PARAGRAPH = re.compile(r"\n\s*")
+# After a sentence end (and any closing quotes and citation markers): the whitespace to cut at.
+_SENTENCE = re.compile(r"[.!?…][\"'”’)\]]*(?:[ \t]+\[\d+\])*(\s+)")
+_SPACE = re.compile(r"\s+")
+
+
+def split_mrkdwn(text: str, limit: int) -> list[str]:
+    """Split escaped mrkdwn into pieces of at most `limit` characters.
+
+    Prefers paragraph breaks, then sentence ends, then any space, in the second half of the
+    window; never cuts inside a word, an entity or a link unless one alone exceeds `limit`.
+    """
+    if limit < 1:
+        raise ValueError("limit must be positive")
+    pieces: list[str] = []
+    # A link longer than a whole piece can't be kept whole: keep its label instead.
+    rest = _LINK.sub(lambda m: m[0] if len(m[0]) <= limit else m[2] or m[1], text)
+    rest = rest.strip()
+    while len(rest) > limit:
+        cut = _cut_point(rest, limit)
+        piece = rest[:cut].rstrip()
+        if piece:
+            pieces.append(piece)
+        rest = rest[cut:].lstrip()
+    if rest:
+        pieces.append(rest)
+    return pieces
+
+
+def _cut_point(text: str, limit: int) -> int:
+    atoms = []
+    for m in _ATOM.finditer(text):
+        if m.start() > limit:
+            break
+        atoms.append(m.span())
+
+    def inside_atom(pos: int) -> bool:
+        return any(start < pos < end for start, end in atoms)
+
+    def candidates(pattern: re.Pattern[str], group: int) -> list[int]:
+        found = []
+        for m in pattern.finditer(text, 0, limit + 1):
+            pos = m.start(group)
+            if 0 < pos <= limit and not inside_atom(pos):
+                found.append(pos)
+        return found
+
+    half = limit // 2
+    for pattern, group in ((_PARAGRAPH, 0), (_SENTENCE, 1)):
+        good = [p for p in candidates(pattern, group) if p >= half]
+        if good:
+            return good[-1]
+    spaces = candidates(_SPACE, 0)
+    if spaces:
+        return spaces[-1]
+    # One unbreakable run longer than the limit: cut before the atom that straddles the limit.
+    for start, end in atoms:
+        if start < limit < end and start > 0:
+            return start
+    return limit
+
+
+# --- rendering -----------------------------------------------------------------------------
+
+
+def _mrkdwn(text: str) -> Block:
+    # verbatim: Slack must not auto-link or auto-mention anything in our (escaped) text.
+    return {"type": "mrkdwn", "text": text, "verbatim": True}
+
+
+def _section(text: str) -> Block:
+    return {"type": "section", "text": _mrkdwn(text)}
+
+
+def _context(lines: list[str]) -> list[Block]:
+    """One context block per line: Slack lays a block's elements side by side."""
+    return [{"type": "context", "elements": [_mrkdwn(line)]} for line in lines]
+
+
+def source_mrkdwn(item: Citation | RetrievedArticle, label: str) -> str:
+    """`*[1]* <url|Headline> · Reuters · 2018-02-08`, every part escaped."""
+    headline = link(item.url, shorten(item.headline, MAX_HEADLINE_CHARS))
+    meta = shorten(byline(item), MAX_META_CHARS)
+    line = f"*{label}* {headline}" + (f" · {escape(meta)}" if meta else "")
+    if isinstance(item, Citation) and item.also_ran_in:
+        also = shorten(", ".join(item.also_ran_in), MAX_META_CHARS)
+        line += f" (also ran in {escape(also)})"
+    return line
+
+
+def _button(text: str, action_id: str, value: str, style: str | None = None) -> Block:
+    button: Block = {
+        "type": "button",
+        "text": {"type": "plain_text", "text": text, "emoji": True},
+        "action_id": action_id,
+        "value": value[:MAX_BUTTON_VALUE],
+    }
+    if style:
+        button["style"] = style
+    return button
+
+
+def actions_block(answer_id: str, *, share: bool) -> Block:
+    elements = [
+        _button("👍 Helpful", FEEDBACK_UP, answer_id),
+        _button("👎 Not helpful", FEEDBACK_DOWN, answer_id),
+    ]
+    if share:
+        elements.append(_button("Share in channel", SHARE, answer_id, style="primary"))
+    return {"type": "actions", "block_id": "newsbot_answer_actions", "elements": elements}
+
+
+def answer_messages(
+    answer: Answer,
+    *,
+    answer_id: str | None = None,
+    share: bool = False,
+    asked_by: str | None = None,
+    show_question: bool = False,
+) -> list[SlackMessage]:
+    """The answer as one or more messages; sources and buttons come with the last one.
+
+    `asked_by` (a Slack user ID) and `show_question` introduce an answer that is shown away
+    from its question (a shared /ask answer; an ephemeral reply).
+    """
+    head: list[Block] = []
+    if show_question or asked_by:
+        who = f"<@{asked_by}> asked" if asked_by and _is_slack_id(asked_by) else "Question"
+        head = _context([f"{who}: {escape(shorten(answer.question, 2000))}"])
+    body = [_section(part) for part in split_mrkdwn(escape(answer.text), MAX_SECTION_CHARS)]
+    tail: list[Block] = []
+    if answer.notes:
+        tail += _context([f"_{escape(shorten(note, 2900))}_" for note in answer.notes])
+    if answer.declined and answer.retrieved:
+        lines = [source_mrkdwn(r, f"{r.rank}.") for r in answer.retrieved[:3]]
+        tail += _context(["*Closest articles:*", *lines])
+    elif answer.citations:
+        tail += _context([source_mrkdwn(c, f"[{c.marker}]") for c in answer.citations])
+    if answer_id:
+        tail.append(actions_block(answer_id, share=share))
+    return pack(head, body, tail)
+
+
+def pack(head: list[Block], body: list[Block], tail: list[Block]) -> list[SlackMessage]:
+    """Fill messages with blocks in order within the block and character limits.
+
+    The fallback text of each message is its answer text (escaped), so notifications and
+    the thread history read as the answer itself.
+    """
+    messages: list[SlackMessage] = []
+    blocks: list[Block] = []
+    size = 0
+    for block in [*head, *body, *tail]:
+        chars = block_chars(block)
+        if blocks and (len(blocks) >= MAX_BLOCKS or size + chars > MAX_MESSAGE_CHARS - 1000):
+            messages.append(_message(blocks, body))
+            blocks, size = [], 0
+        blocks.append(block)
+        size += chars
+    if blocks:
+        messages.append(_message(blocks, body))
+    return messages
+
+
+def _message(blocks: list[Block], body: list[Block]) -> SlackMessage:
+    answer_blocks = {id(b) for b in body}
+    texts = [b["text"]["text"] for b in blocks if id(b) in answer_blocks]
+    if not texts:  # a message holding only sources: say so in the notification
+        texts = ["Sources"]
+    return SlackMessage(text="\n\n".join(texts), blocks=blocks)
+
+
+def block_chars(block: Block) -> int:
+    """Characters of text a block carries (what Slack's per-message limit counts)."""
+    total = 0
+    if "text" in block and isinstance(block["text"], dict):
+        total += len(block["text"].get("text", ""))
+    for element in block.get("elements", []):
+        if isinstance(element.get("text"), str):
+            total += len(element["text"])
+        elif isinstance(element.get("text"), dict):
+            total += len(element["text"].get("text", ""))
+    return total
+
+
+def notice(text: str, *, emoji: str = "") -> SlackMessage:
+    """A short message from newsbot itself (a warning, a hint); `text` is escaped here."""
+    mrkdwn = (f"{emoji} " if emoji else "") + escape(text)
+    return SlackMessage(text=mrkdwn, blocks=[_section(mrkdwn[:MAX_SECTION_CHARS])])
+
+
+def warning(text: str) -> SlackMessage:
+    return notice(text, emoji=":warning:")
+
+
+_SLACK_ID = re.compile(r"^[UW][A-Z0-9]+$")
+
+
+def _is_slack_id(value: str) -> bool:
+    return bool(_SLACK_ID.match(value))

@@ -1,0 +1,62 @@
+"""`newsbot slack`: clear errors before anything loads; --help stays light."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from bot.cli import app
+
+
+@pytest.fixture
+def runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    monkeypatch.chdir(tmp_path)  # no stray .env
+    for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv("NEWSBOT_" + name, raising=False)
+    return CliRunner()
+
+
+def test_missing_bot_token_is_a_clear_error(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["slack"])
+    assert result.exit_code == 1
+    assert "Error: SLACK_BOT_TOKEN is not set" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_socket_mode_needs_the_app_token(
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-1")
+    result = runner.invoke(app, ["slack"])
+    assert result.exit_code == 1
+    assert "Error: SLACK_APP_TOKEN is not set" in result.output
+    assert "--http" in result.output
+
+
+def test_http_mode_needs_the_signing_secret(
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NEWSBOT_SLACK_BOT_TOKEN", "xoxb-1")
+    result = runner.invoke(app, ["slack", "--http", "--port", "3999"])
+    assert result.exit_code == 1
+    assert "Error: SLACK_SIGNING_SECRET is not set" in result.output
+
+
+def test_help_does_not_import_slack_libraries() -> None:
+    code = (
+        "import sys\n"
+        "from typer.testing import CliRunner\n"
+        "from bot.cli import app\n"
+        "assert CliRunner().invoke(app, ['--help']).exit_code == 0\n"
+        "assert CliRunner().invoke(app, ['slack', '--help']).exit_code == 0\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('slack_bolt', 'slack_sdk')))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"

@@ -18,7 +18,6 @@ import typer
 if TYPE_CHECKING:
     from bot.config import Settings
     from bot.core import Newsbot
-    from bot.ingest import IngestReport
 
 app = typer.Typer(
     name="newsbot",
@@ -115,7 +114,12 @@ def main_options(
 @user_errors
 def ingest(
     ctx: typer.Context,
-    paths: Annotated[list[str], typer.Argument(help="Files, directories (recursive) or globs.")],
+    paths: Annotated[
+        list[str],
+        typer.Argument(
+            help="Files, directories (recursive), globs, feed URLs, or - for JSON Lines on stdin."
+        ),
+    ],
     prune: Annotated[
         bool, typer.Option(help="Remove articles whose source files no longer exist.")
     ] = False,
@@ -123,18 +127,34 @@ def ingest(
         float | None,
         typer.Option(help="Seconds to wait if another ingest holds the index (default: don't)."),
     ] = None,
+    field_map: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--map",
+            metavar="FIELD=KEY",
+            help="JSON: read FIELD (headline, body, url, published, outlet, byline, ...) "
+            "from KEY; dotted paths reach into objects (outlet=source.name). Repeatable.",
+        ),
+    ] = None,
 ) -> None:
-    """Add articles to the index (only new or changed files are processed)."""
+    """Add articles to the index (only new or changed files are processed).
+
+    Formats: .txt, .md (front matter), .html/.htm, .json, .jsonl, RSS/Atom (.rss, .atom,
+    .xml or a URL). Exit code 2 when some inputs failed (each is named on stderr)."""
     from bot.ingest import ingest as run_ingest
+    from bot.loaders import LoadOptions
+    from bot.loaders.jsonfeed import FieldMap
+    from bot.progress import IngestProgress, summary
     from bot.store import Store
 
     state = _state(ctx)
     settings = state.settings
+    options = LoadOptions(fields=FieldMap.parse(field_map or []))
     bot = state.newsbot()
     store = Store.open(
         settings.index, fingerprint=bot.encoder.fingerprint, dim=bot.encoder.dim, create=True
     )
-    with _progress() as progress:
+    with IngestProgress() as progress:
         report = run_ingest(
             paths,
             store,
@@ -143,61 +163,14 @@ def ingest(
             max_bytes=settings.max_file_bytes,
             lock_timeout=settings.lock_timeout if wait is None else wait,
             progress=progress,
+            options=options,
+            fetch_timeout=settings.feed_timeout,
         )
     for failure in report.failed:
         typer.echo(f"failed: {failure}", err=True)
-    typer.echo(_summary(report, settings.index))
+    typer.echo(summary(report, settings.index))
     if report.failed:
         raise typer.Exit(2)
-
-
-def _summary(report: IngestReport, index: Path) -> str:
-    rate = report.chunks_embedded / report.seconds if report.seconds else 0.0
-    return (
-        f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
-        f"{report.removed} removed, {len(report.failed)} failed "
-        f"({report.files} files, {report.chunks_embedded} chunks embedded at {rate:.0f}/s, "
-        f"{report.chunks_reused} reused, {report.seconds:.1f} s) -> {index}/"
-    )
-
-
-class _progress:
-    """A rich progress bar on a terminal; plain log lines otherwise."""
-
-    def __enter__(self) -> Callable[[str, int, int], None]:
-        self._bar: Any = None
-        if sys.stderr.isatty():
-            from rich.progress import (
-                BarColumn,
-                MofNCompleteColumn,
-                Progress,
-                TextColumn,
-                TimeRemainingColumn,
-            )
-
-            self._bar = Progress(
-                TextColumn("ingesting"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeRemainingColumn(),
-                TextColumn("{task.description}"),
-                transient=True,
-            )
-            self._bar.start()
-            self._task = self._bar.add_task("", total=None)
-        return self._update
-
-    def _update(self, current: str, done: int, total: int) -> None:
-        if self._bar is not None:
-            self._bar.update(
-                self._task, completed=done, total=total, description=Path(current).name
-            )
-        elif total and (done % 100 == 0 or done == total):
-            log.info("ingest: %d/%d files", done, total)
-
-    def __exit__(self, *exc: object) -> None:
-        if self._bar is not None:
-            self._bar.stop()
 
 
 @app.command()

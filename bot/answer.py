@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -179,4 +179,8 @@ class ExtractiveAnswerer:
             return Draft(DECLINE_TEXT, [], True, best.score if best else 0.0)
         assert best is not None
         text, citations = compose(select(scored, max_words))
+        # Near-duplicate copies were left out by retrieval; say where else the story ran.
+        citations = [
+            replace(c, also_ran_in=self.store.also_ran_in(c.article_id)) for c in citations
+        ]
         return Draft(text, citations, False, best.score)

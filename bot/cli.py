@@ -9,6 +9,7 @@ import functools
 import json
 import logging
 import sys
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
@@ -214,6 +215,142 @@ def chat(
     bot.warm_up()
     interactive = sys.stdin.isatty() and sys.stdout.isatty()
     repl.run(session, repl.line_reader(state.settings.history_file, interactive))
+
+
+# -- the archive: list, stats, rm (issue 3) ---------------------------------------------
+
+
+def _open_store(state: State) -> Any:
+    from bot.store import Store
+
+    return Store.open(state.settings.index)
+
+
+@app.command("list")
+@user_errors
+def list_articles(
+    ctx: typer.Context,
+    outlet: Annotated[
+        str | None, typer.Option(help="Only this outlet (case-insensitive; credits count).")
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option(help="Published on or after: 2018-02-08, 2018-02, 'last week'.")
+    ] = None,
+    until: Annotated[str | None, typer.Option(help="Published on or before (same forms).")] = None,
+    limit: Annotated[int, typer.Option(help="Show at most this many (0: all).")] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+) -> None:
+    """List indexed articles, newest first: id, date, outlet, headline, file."""
+    from bot.catalog import filter_articles, parse_period
+    from bot.render import display_path
+
+    everything = _open_store(_state(ctx)).listing()
+    found = filter_articles(
+        everything,
+        outlet=outlet,
+        since=parse_period(since),
+        until=parse_period(until, end=True),
+    )
+    shown = found if limit <= 0 else found[:limit]
+    copies = Counter(a.story_id for a in everything)
+    for a in shown:
+        if as_json:
+            typer.echo(json.dumps(_listed_json(a, copies[a.story_id]), ensure_ascii=False))
+            continue
+        date = a.published.date().isoformat() if a.published else "undated   "
+        n = copies[a.story_id]
+        story = f"  [story {a.story_id}: {n} copies]" if n > 1 else ""
+        typer.echo(
+            f"{a.id:>6}  {date}  {(a.attribution or '-')[:24]:<24}  {a.headline}{story}"
+            f"  ({display_path(a.source_path)})"
+        )
+    if not as_json:
+        more = len(found) - len(shown)
+        tail = f"; {more} more, use --limit 0 to see all" if more else ""
+        typer.echo(f"{len(found)} articles{tail}")
+
+
+def _listed_json(a: Any, copies: int) -> dict[str, Any]:
+    from bot.dates import to_iso
+
+    return {
+        "id": a.id,
+        "headline": a.headline,
+        "outlet": a.outlet,
+        "credits": list(a.credits),
+        "byline": a.byline,
+        "published": to_iso(a.published),
+        "url": a.url,
+        "story_id": a.story_id,
+        "story_copies": copies,
+        "source_path": a.source_path,
+        "sources": a.sources,
+        "chunks": a.chunks,
+    }
+
+
+@app.command()
+@user_errors
+def stats(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+) -> None:
+    """Articles, chunks, stories, by outlet and by month, and the index's size on disk."""
+    from dataclasses import asdict
+
+    from bot.catalog import index_stats
+
+    state = _state(ctx)
+    figures = index_stats(_open_store(state))
+    if as_json:
+        typer.echo(json.dumps(asdict(figures), ensure_ascii=False, indent=2))
+        return
+    typer.echo(
+        f"{figures.articles} articles, {figures.chunks} chunks, {figures.sources} sources "
+        f"({figures.files} files) in {state.settings.index}/ "
+        f"({figures.disk_bytes / 1e6:.1f} MB on disk, generation {figures.generation})"
+    )
+    typer.echo(
+        f"{figures.exact_duplicates} stored once for several files; "
+        f"{figures.copies_grouped} copies grouped into {figures.stories_with_copies} stories"
+    )
+    typer.echo("\nBy outlet:")
+    for name, n in figures.by_outlet:
+        typer.echo(f"  {n:>7}  {name}")
+    typer.echo("\nBy month:")
+    for month, n in figures.by_month:
+        typer.echo(f"  {n:>7}  {month}")
+
+
+@app.command()
+@user_errors
+def rm(
+    ctx: typer.Context,
+    targets: Annotated[
+        list[str], typer.Argument(help="Article ids (see newsbot list), files or feed URLs.")
+    ],
+    wait: Annotated[
+        float | None,
+        typer.Option(help="Seconds to wait if an ingest holds the index (default: don't)."),
+    ] = None,
+) -> None:
+    """Remove articles from the index by id, or everything that came from a file or URL."""
+    from bot.catalog import remove
+
+    state = _state(ctx)
+    timeout = state.settings.lock_timeout if wait is None else wait
+    result = remove(_open_store(state), targets, lock_timeout=timeout)
+    for target, n in result.removed.items():
+        typer.echo(f"removed {target}: {n} article{'s' if n != 1 else ''} left the index")
+    for target in result.still_on_disk:
+        typer.echo(
+            f"note: {target} is still on disk; ingesting its folder again adds it back",
+            err=True,
+        )
+    for target in result.missing:
+        typer.echo(f"not in the index: {target}", err=True)
+    if result.missing:
+        raise typer.Exit(1)
 
 
 def main() -> None:

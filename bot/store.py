@@ -534,6 +534,10 @@ class Writer:
             (path, file_hash, size, _now()),
         )
 
+    def forget_hashes(self, paths: Iterable[str]) -> None:
+        """Make the next ingest read these files again (their hash no longer matches)."""
+        self.conn.executemany("UPDATE files SET file_hash='' WHERE path=?", [(p,) for p in paths])
+
     def known_files(self) -> list[str]:
         return [r[0] for r in self._q("SELECT path FROM files")]
 

@@ -107,10 +107,15 @@ def markdown_paragraphs(text: str) -> tuple[list[str], list[str], str | None]:
         line, alts = _inline_text(token.children or [])
         captions += alts
         opener = tokens[i - 1] if i else None
-        if opener is not None and opener.type == "heading_open":
-            if opener.tag == "h1" and heading is None and not paragraphs:
-                heading = line
-                continue
+        if (
+            opener is not None
+            and opener.type == "heading_open"
+            and opener.tag == "h1"
+            and heading is None
+            and not paragraphs
+        ):
+            heading = line
+            continue
         if line:
             paragraphs.append(line)
     return paragraphs, captions, heading

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import re
 
 from bot.errors import ArticleError
 
@@ -15,6 +16,7 @@ COMMON_ENCODINGS = [
 # cp1250/cp1257 differ from cp1252 in a handful of letters; on near-ties the Western
 # code page is the likelier one for an English-language archive.
 WESTERN_TIE = 0.1
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 _BOMS = [
     (codecs.BOM_UTF32_LE, "utf-32"),
     (codecs.BOM_UTF32_BE, "utf-32"),
@@ -38,10 +40,11 @@ def decode_text(source: str, data: bytes) -> str:
     if b"\x00" in data[:4096]:
         raise ArticleError(source, "looks like a binary file, not text")
     try:
-        return data.decode("utf-8")
+        return _check_text(source, data.decode("utf-8"))
     except UnicodeDecodeError as exc:
         utf8_error = exc.start
     return _check_text(source, _legacy(source, data, utf8_error))
+
 
 
 def _legacy(source: str, data: bytes, utf8_error: int) -> str:
@@ -61,8 +64,10 @@ def _legacy(source: str, data: bytes, utf8_error: int) -> str:
 
 
 def _check_text(source: str, text: str) -> str:
-    if not text.strip():
-        raise ArticleError(source, "file is empty")
     if "\x00" in text[:4096]:
         raise ArticleError(source, "looks like a binary file, not text")
+    # Control characters are never article text, and XML/HTML parsers refuse them.
+    text = _CONTROL.sub("", text)
+    if not text.strip():
+        raise ArticleError(source, "file is empty")
     return text

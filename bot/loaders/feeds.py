@@ -111,9 +111,9 @@ def _entry(source: str, entry: Any, outlet: str | None, item: str) -> Article:
         outlet=entry_outlet or outlet,
         byline=text_value(entry.get("author")),
         # The raw strings keep the feed's own offset; feedparser's *_parsed are UTC only.
-        published=date_value(published := entry.get("published") or entry.get("created")),
-        # RSS has no updated date; feedparser then repeats the published one under it.
-        updated=date_value(updated) if (updated := entry.get("updated")) != published else None,
+        published=date_value(entry.get("published") or entry.get("created")),
+        # dict.get: feedparser's own get() maps a missing `updated` to the published date.
+        updated=date_value(dict.get(entry, "updated")),
         url=text_value(entry.get("link")),
         item=item,
     )

@@ -22,14 +22,13 @@ from bot.articles import Article
 from bot.chunking import Chunk, chunk_article, context_prefix
 from bot.embeddings import Encoder
 from bot.errors import ArticleError
-from bot.loaders import STDIN, Loaded, LoadOptions, expand_paths, load_source
+from bot.loaders import STDIN, STDIN_KEY, Loaded, LoadOptions, expand_paths, load_source
 from bot.loaders.feeds import fetch_url, is_url
 from bot.store import Store, Writer
 
 log = logging.getLogger(__name__)
 
 EMBED_BATCH_CHUNKS = 256  # chunks gathered before a forward pass; bounds memory
-STDIN_KEY = "<stdin>"
 PARTIAL = "partial:"  # file hash prefix of a file with bad items: read it again next time
 
 

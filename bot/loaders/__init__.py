@@ -21,6 +21,7 @@ from bot.errors import ArticleError
 from bot.loaders.jsonfeed import FieldMap
 
 STDIN = "-"  # read JSON Lines from standard input
+STDIN_KEY = "<stdin>"  # how the index knows what came from standard input
 
 FORMATS: dict[str, str] = {
     ".txt": "text", ".text": "text", "": "text",
@@ -89,7 +90,7 @@ def format_of(source: str, data: bytes | None = None) -> str:
     """The loader for a source: by suffix; URLs are feeds unless they serve a web page."""
     from bot.loaders.feeds import is_url
 
-    if source == STDIN:
+    if source in (STDIN, STDIN_KEY):
         return "jsonl"
     if is_url(source):
         head = (data or b"")[:512].lstrip().lower()
@@ -112,7 +113,8 @@ def load_source(source: str, data: bytes, options: LoadOptions | None = None) ->
         articles, errors = multi(source, data, options)
         if not articles and errors:
             raise errors[0] if len(errors) == 1 else _all_failed(source, errors)
-        return Loaded(articles, errors, additive=kind == "feed" or source == STDIN)
+        additive = kind == "feed" or source in (STDIN, STDIN_KEY)
+        return Loaded(articles, errors, additive=additive)
     return Loaded([_SINGLE[kind](source, data)])
 
 

@@ -4,6 +4,7 @@ wire copies cited once, and the LangChain suites on the real encoder."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -52,10 +53,8 @@ class FeedServer(BaseHTTPRequestHandler):
             self.send_response(503)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        try:
+        with contextlib.suppress(OSError):  # the client gave up (the timeout case)
             self.wfile.write(body)
-        except OSError:
-            pass  # the client gave up (the timeout case)
 
     def log_message(self, *args: object) -> None:
         pass

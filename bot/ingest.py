@@ -11,7 +11,7 @@ import hashlib
 import logging
 import sys
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -299,9 +299,3 @@ def prepare(article: Article, prefix: str | None = None) -> tuple[list[Chunk], l
         digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
         texts.append((digest, text, spans))
     return chunks, texts
-
-
-def sources_summary(sources: Sequence[Source]) -> str:
-    files = sum(s.is_file for s in sources)
-    other = len(sources) - files
-    return f"{files} files" + (f" and {other} streams" if other else "")

@@ -247,13 +247,18 @@ class NewsbotVectorStore(VectorStore):
         return best
 
     def _allowed_chunks(self, filter: Filter) -> np.ndarray:
-        rows = self.store.articles(self.store.article_ids())
-        sources = self.store.article_sources(rows)
-        keep = [
-            a
-            for a, row in rows.items()
-            if _matches(filter, _document(row, "", sources.get(a, [("", "")])[0][0]).metadata)
-        ]
+        """Chunks of the articles whose metadata passes the filter (a scan of the
+        articles: fine for a newsroom archive, and exact, unlike filtering after search)."""
+        ids = self.store.article_ids()
+        keep: list[int] = []
+        for i in range(0, len(ids), 900):
+            rows = self.store.articles(ids[i : i + 900])
+            sources = self.store.article_sources(rows)
+            keep += [
+                a
+                for a, row in rows.items()
+                if _matches(filter, _document(row, "", sources.get(a, [("", "")])[0][0]).metadata)
+            ]
         return np.asarray(self.store.chunk_ids_of(keep), np.int64)
 
     def _select_relevance_score_fn(self) -> Callable[[float], float]:

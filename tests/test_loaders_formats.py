@@ -119,6 +119,12 @@ def test_jsonl_bad_lines_are_reported_with_line_numbers() -> None:
     assert str(loaded.errors[0]).startswith("feed.jsonl:2: not valid JSON")
 
 
+def test_jsonl_with_only_bad_lines_reports_each_line() -> None:
+    loaded = load_source("x.jsonl", b'{"title": "cut\n[1]\n{"title": "no body"}\n')
+    assert loaded.articles == []
+    assert [e.line for e in loaded.errors] == [1, 2, 3]
+
+
 def test_field_map_reads_other_names_and_dotted_paths() -> None:
     data = json.dumps(
         {"hed": "Dam inspection ordered", "copy": {"main": "Engineers will inspect the dam."},

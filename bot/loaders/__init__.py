@@ -104,25 +104,19 @@ def format_of(source: str, data: bytes | None = None) -> str:
 
 
 def load_source(source: str, data: bytes, options: LoadOptions | None = None) -> Loaded:
-    """Parse one source's bytes. Raises ArticleError when nothing usable is in it;
-    items that fail inside a multi-article source come back in `errors`."""
+    """Parse one source's bytes. Raises ArticleError when the source as a whole is
+    unusable; items that fail inside a multi-article source come back in `errors`
+    (each with its own reason and line), next to the articles that were read."""
     options = options or LoadOptions()
     kind = format_of(source, data)
     if kind in ("json", "jsonl", "feed"):
         multi = _MULTI[kind]
         articles, errors = multi(source, data, options)
-        if not articles and errors:
-            raise errors[0] if len(errors) == 1 else _all_failed(source, errors)
+        if not articles and len(errors) == 1:
+            raise errors[0]
         additive = kind == "feed" or source in (STDIN, STDIN_KEY)
         return Loaded(articles, errors, additive=additive)
     return Loaded([_SINGLE[kind](source, data)])
-
-
-def _all_failed(source: str, errors: list[ArticleError]) -> ArticleError:
-    error = ArticleError(source, f"no article could be read ({len(errors)} items failed)")
-    error.__cause__ = errors[0]
-    error.items = errors  # type: ignore[attr-defined]
-    return error
 
 
 def load_articles(source: str, data: bytes) -> Iterator[Article]:

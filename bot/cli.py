@@ -108,6 +108,8 @@ def main_options(
 ) -> None:
     level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    if not debug:  # trafilatura warns about every page it can't use; ingest reports those
+        logging.getLogger("trafilatura").setLevel(logging.ERROR)
     ctx.obj = State(index, debug)
 
 

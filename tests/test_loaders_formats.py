@@ -111,8 +111,8 @@ def test_jsonl_bad_lines_are_reported_with_line_numbers() -> None:
     loaded = load_source("feed.jsonl", data)
     assert [a.headline for a in loaded.articles] == ["Good one", "Good two"]
     assert [a.item for a in loaded.articles] == ["line:1", "line:6"]
-    assert [(e.line, e.reason.split(" (")[0]) for e in loaded.errors] == [
-        (2, "not valid JSON"),
+    assert [(e.line, e.reason) for e in loaded.errors] == [
+        (2, "not valid JSON at column 30 (unterminated string)"),
         (3, "expected a JSON object on this line"),
         (4, "article has a headline but no body text"),
     ]

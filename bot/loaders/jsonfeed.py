@@ -98,7 +98,7 @@ def parse_json(
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ArticleError(source, f"not valid JSON ({exc.msg})", exc.lineno) from None
+        raise ArticleError(source, _json_reason(exc), exc.lineno) from None
     except RecursionError:
         raise ArticleError(source, "JSON nested too deeply") from None
     objects, outlet = _objects(doc)
@@ -143,7 +143,7 @@ def parse_jsonl(
         try:
             obj = json.loads(line)
         except json.JSONDecodeError as exc:
-            errors.append(ArticleError(source, f"not valid JSON ({exc.msg})", n))
+            errors.append(ArticleError(source, _json_reason(exc), n))
             continue
         except RecursionError:
             errors.append(ArticleError(source, "JSON nested too deeply", n))
@@ -158,6 +158,12 @@ def parse_jsonl(
     if not articles and not errors:
         raise ArticleError(source, "file has no JSON lines")
     return _unique_items(articles), errors
+
+
+def _json_reason(exc: json.JSONDecodeError) -> str:
+    # json's messages end in " at" / " starting at" because it appends the position.
+    what = exc.msg.removesuffix(" at").removesuffix(" starting")
+    return f"not valid JSON at column {exc.colno} ({what[:1].lower()}{what[1:]})"
 
 
 def _item(obj: Mapping[str, Any], fields: FieldMap, fallback: str) -> str:

@@ -314,7 +314,8 @@ def stats(
     )
     typer.echo(
         f"{figures.exact_duplicates} stored once for several files; "
-        f"{figures.copies_grouped} copies grouped into {figures.stories_with_copies} stories"
+        f"{figures.copies_grouped} copies grouped into {figures.stories_with_copies} "
+        + ("story" if figures.stories_with_copies == 1 else "stories")
     )
     typer.echo("\nBy outlet:")
     for name, n in figures.by_outlet:

@@ -198,7 +198,7 @@ def test_prune_and_cli_list_stats_rm(
     assert len(as_json) == 11 and {x["story_copies"] for x in as_json} == {1, 3}
     stats = runner.invoke(app, ["stats"]).output
     assert stats.startswith("11 articles, 11 chunks, 11 sources (7 files)")
-    assert "3 copies grouped into 1 stories" in stats
+    assert "3 copies grouped into 1 story" in stats
     assert "        5  Riverton Gazette" in stats and "        1  undated" in stats
     (archive / "gazette-atom.xml").unlink()
     pruned = runner.invoke(app, ["ingest", "--prune", str(archive)])

@@ -196,4 +196,8 @@ class ExtractiveAnswerer:
         assert best is not None
         scored[0] = trim(best, question, max_words, idf)
         text, citations = compose(select(scored, max_words))
+        # Near-duplicate copies were left out by retrieval; say where else the story ran.
+        citations = [
+            replace(c, also_ran_in=self.store.also_ran_in(c.article_id)) for c in citations
+        ]
         return Draft(text, citations, False, best.score)

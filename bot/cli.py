@@ -9,6 +9,7 @@ import functools
 import json
 import logging
 import sys
+from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from pathlib import Path
@@ -19,7 +20,6 @@ import typer
 if TYPE_CHECKING:
     from bot.config import Settings
     from bot.core import Newsbot, Turn
-    from bot.ingest import IngestReport
     from bot.llm import TokenFn
     from bot.records import Answer
 
@@ -114,6 +114,8 @@ def main_options(
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
     handler.setLevel(level)  # some libraries set their own loggers to DEBUG
     logging.basicConfig(level=level, handlers=[handler])
+    if not debug:  # trafilatura warns about every page it can't use; ingest reports those
+        logging.getLogger("trafilatura").setLevel(logging.ERROR)
     ctx.obj = State(index, debug)
 
 
@@ -121,7 +123,12 @@ def main_options(
 @user_errors
 def ingest(
     ctx: typer.Context,
-    paths: Annotated[list[str], typer.Argument(help="Files, directories (recursive) or globs.")],
+    paths: Annotated[
+        list[str],
+        typer.Argument(
+            help="Files, directories (recursive), globs, feed URLs, or - for JSON Lines on stdin."
+        ),
+    ],
     prune: Annotated[
         bool, typer.Option(help="Remove articles whose source files no longer exist.")
     ] = False,
@@ -129,18 +136,34 @@ def ingest(
         float | None,
         typer.Option(help="Seconds to wait if another ingest holds the index (default: don't)."),
     ] = None,
+    field_map: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--map",
+            metavar="FIELD=KEY",
+            help="JSON: read FIELD (headline, body, url, published, outlet, byline, ...) "
+            "from KEY; dotted paths reach into objects (outlet=source.name). Repeatable.",
+        ),
+    ] = None,
 ) -> None:
-    """Add articles to the index (only new or changed files are processed)."""
+    """Add articles to the index (only new or changed files are processed).
+
+    Formats: .txt, .md (front matter), .html/.htm, .json, .jsonl, RSS/Atom (.rss, .atom,
+    .xml or a URL). Exit code 2 when some inputs failed (each is named on stderr)."""
     from bot.ingest import ingest as run_ingest
+    from bot.loaders import LoadOptions
+    from bot.loaders.jsonfeed import FieldMap
+    from bot.progress import IngestProgress, summary
     from bot.store import Store
 
     state = _state(ctx)
     settings = state.settings
+    options = LoadOptions(fields=FieldMap.parse(field_map or []))
     bot = state.newsbot()
     store = Store.open(
         settings.index, fingerprint=bot.encoder.fingerprint, dim=bot.encoder.dim, create=True
     )
-    with _progress() as progress:
+    with IngestProgress() as progress:
         report = run_ingest(
             paths,
             store,
@@ -149,61 +172,14 @@ def ingest(
             max_bytes=settings.max_file_bytes,
             lock_timeout=settings.lock_timeout if wait is None else wait,
             progress=progress,
+            options=options,
+            fetch_timeout=settings.feed_timeout,
         )
     for failure in report.failed:
         typer.echo(f"failed: {failure}", err=True)
-    typer.echo(_summary(report, settings.index))
+    typer.echo(summary(report, settings.index))
     if report.failed:
         raise typer.Exit(2)
-
-
-def _summary(report: IngestReport, index: Path) -> str:
-    rate = report.chunks_embedded / report.seconds if report.seconds else 0.0
-    return (
-        f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
-        f"{report.removed} removed, {len(report.failed)} failed "
-        f"({report.files} files, {report.chunks_embedded} chunks embedded at {rate:.0f}/s, "
-        f"{report.chunks_reused} reused, {report.seconds:.1f} s) -> {index}/"
-    )
-
-
-class _progress:
-    """A rich progress bar on a terminal; plain log lines otherwise."""
-
-    def __enter__(self) -> Callable[[str, int, int], None]:
-        self._bar: Any = None
-        if sys.stderr.isatty():
-            from rich.progress import (
-                BarColumn,
-                MofNCompleteColumn,
-                Progress,
-                TextColumn,
-                TimeRemainingColumn,
-            )
-
-            self._bar = Progress(
-                TextColumn("ingesting"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeRemainingColumn(),
-                TextColumn("{task.description}"),
-                transient=True,
-            )
-            self._bar.start()
-            self._task = self._bar.add_task("", total=None)
-        return self._update
-
-    def _update(self, current: str, done: int, total: int) -> None:
-        if self._bar is not None:
-            self._bar.update(
-                self._task, completed=done, total=total, description=Path(current).name
-            )
-        elif total and (done % 100 == 0 or done == total):
-            log.info("ingest: %d/%d files", done, total)
-
-    def __exit__(self, *exc: object) -> None:
-        if self._bar is not None:
-            self._bar.stop()
 
 
 AsOf = Annotated[
@@ -335,6 +311,7 @@ def eval_(
     from bot import evaluate
     from bot.core import Newsbot
     from bot.ingest import ingest as run_ingest
+    from bot.progress import summary
     from bot.store import Store
 
     state = _state(ctx)
@@ -348,7 +325,7 @@ def eval_(
         settings.index, fingerprint=bot.encoder.fingerprint, dim=bot.encoder.dim, create=True
     )
     report = run_ingest([str(corpus)], store, bot.encoder, prune=True)
-    typer.echo(_summary(report, settings.index), err=True)
+    typer.echo(summary(report, settings.index), err=True)
     items = evaluate.load_questions(questions)[:limit]
     bot.warm_up()
     predictions = evaluate.run(lambda q: bot.ask(q.question, as_of=q.question_date), items, corpus)
@@ -359,6 +336,143 @@ def eval_(
         )
     scores = evaluate.score(items, predictions, evaluate.corpus_reader(corpus))
     typer.echo(evaluate.table(scores))
+
+
+# --- the archive: list, stats, rm ---
+
+
+def _open_store(state: State) -> Any:
+    from bot.store import Store
+
+    return Store.open(state.settings.index)
+
+
+@app.command("list")
+@user_errors
+def list_articles(
+    ctx: typer.Context,
+    outlet: Annotated[
+        str | None, typer.Option(help="Only this outlet (case-insensitive; credits count).")
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option(help="Published on or after: 2018-02-08, 2018-02, 'last week'.")
+    ] = None,
+    until: Annotated[str | None, typer.Option(help="Published on or before (same forms).")] = None,
+    limit: Annotated[int, typer.Option(help="Show at most this many (0: all).")] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+) -> None:
+    """List indexed articles, newest first: id, date, outlet, headline, file."""
+    from bot.catalog import filter_articles, parse_period
+    from bot.render import display_path
+
+    everything = _open_store(_state(ctx)).listing()
+    found = filter_articles(
+        everything,
+        outlet=outlet,
+        since=parse_period(since),
+        until=parse_period(until, end=True),
+    )
+    shown = found if limit <= 0 else found[:limit]
+    copies = Counter(a.story_id for a in everything)
+    for a in shown:
+        if as_json:
+            typer.echo(json.dumps(_listed_json(a, copies[a.story_id]), ensure_ascii=False))
+            continue
+        date = a.published.date().isoformat() if a.published else "undated   "
+        n = copies[a.story_id]
+        story = f"  [story {a.story_id}: {n} copies]" if n > 1 else ""
+        typer.echo(
+            f"{a.id:>6}  {date}  {(a.attribution or '-')[:24]:<24}  {a.headline}{story}"
+            f"  ({display_path(a.source_path)})"
+        )
+    if not as_json:
+        more = len(found) - len(shown)
+        tail = f"; {more} more, use --limit 0 to see all" if more else ""
+        typer.echo(f"{len(found)} articles{tail}")
+
+
+def _listed_json(a: Any, copies: int) -> dict[str, Any]:
+    from bot.dates import to_iso
+
+    return {
+        "id": a.id,
+        "headline": a.headline,
+        "outlet": a.outlet,
+        "credits": list(a.credits),
+        "byline": a.byline,
+        "published": to_iso(a.published),
+        "url": a.url,
+        "story_id": a.story_id,
+        "story_copies": copies,
+        "source_path": a.source_path,
+        "sources": a.sources,
+        "chunks": a.chunks,
+    }
+
+
+@app.command()
+@user_errors
+def stats(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+) -> None:
+    """Articles, chunks, stories, by outlet and by month, and the index's size on disk."""
+    from dataclasses import asdict
+
+    from bot.catalog import index_stats
+
+    state = _state(ctx)
+    figures = index_stats(_open_store(state))
+    if as_json:
+        typer.echo(json.dumps(asdict(figures), ensure_ascii=False, indent=2))
+        return
+    typer.echo(
+        f"{figures.articles} articles, {figures.chunks} chunks, {figures.sources} sources "
+        f"({figures.files} files) in {state.settings.index}/ "
+        f"({figures.disk_bytes / 1e6:.1f} MB on disk, generation {figures.generation})"
+    )
+    typer.echo(
+        f"{figures.exact_duplicates} stored once for several files; "
+        f"{figures.copies_grouped} copies grouped into {figures.stories_with_copies} "
+        + ("story" if figures.stories_with_copies == 1 else "stories")
+    )
+    typer.echo("\nBy outlet:")
+    for name, n in figures.by_outlet:
+        typer.echo(f"  {n:>7}  {name}")
+    typer.echo("\nBy month:")
+    for month, n in figures.by_month:
+        typer.echo(f"  {n:>7}  {month}")
+
+
+@app.command()
+@user_errors
+def rm(
+    ctx: typer.Context,
+    targets: Annotated[
+        list[str], typer.Argument(help="Article ids (see newsbot list), files or feed URLs.")
+    ],
+    wait: Annotated[
+        float | None,
+        typer.Option(help="Seconds to wait if an ingest holds the index (default: don't)."),
+    ] = None,
+) -> None:
+    """Remove articles from the index by id, or everything that came from a file or URL."""
+    from bot.catalog import remove
+
+    state = _state(ctx)
+    timeout = state.settings.lock_timeout if wait is None else wait
+    result = remove(_open_store(state), targets, lock_timeout=timeout)
+    for target, n in result.removed.items():
+        typer.echo(f"removed {target}: {n} article{'s' if n != 1 else ''} left the index")
+    for target in result.still_on_disk:
+        typer.echo(
+            f"note: {target} is still on disk; ingesting its folder again adds it back",
+            err=True,
+        )
+    for target in result.missing:
+        typer.echo(f"not in the index: {target}", err=True)
+    if result.missing:
+        raise typer.Exit(1)
 
 
 # --- Slack front and its feedback (bot/slack.py, bot/feedback.py) ---

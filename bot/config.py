@@ -111,6 +111,11 @@ class Settings(BaseSettings):
             return [item.strip() for item in value.split(",") if item.strip()]
         return value
 
+    # -- ingest of feeds (issue 3) -----------------------------------------------------
+    feed_timeout: float = Field(
+        20.0, gt=0, description="Seconds to wait for a feed URL before giving up on it."
+    )
+
     @property
     def max_file_bytes(self) -> int:
         return int(self.max_file_mb * 1024 * 1024)

@@ -1,18 +1,20 @@
-"""Files -> articles -> chunks -> vectors -> one atomic commit to the index.
+"""Files, feeds and standard input -> articles -> chunks -> vectors -> one atomic commit.
 
 Unchanged files are recognised by their byte hash and not parsed again; unchanged
-chunk texts reuse their stored vectors. A bad file is reported and skipped; the rest
-goes through.
+chunk texts reuse their stored vectors. A bad file (or a bad line of a JSON Lines file,
+or a bad feed entry) is reported and skipped; the rest goes through.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import sys
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -20,12 +22,14 @@ from bot.articles import Article
 from bot.chunking import Chunk, chunk_article, context_prefix
 from bot.embeddings import Encoder
 from bot.errors import ArticleError
-from bot.loaders import expand_paths, load_articles
+from bot.loaders import STDIN, STDIN_KEY, Loaded, LoadOptions, expand_paths, load_source
+from bot.loaders.feeds import fetch_url, is_url
 from bot.store import Store, Writer
 
 log = logging.getLogger(__name__)
 
 EMBED_BATCH_CHUNKS = 256  # chunks gathered before a forward pass; bounds memory
+PARTIAL = "partial:"  # file hash prefix of a file with bad items: read it again next time
 
 
 @dataclass
@@ -45,8 +49,25 @@ class IngestReport:
     def ok(self) -> bool:
         return not self.failed
 
+    @property
+    def articles(self) -> int:
+        """Articles this run looked at (new, changed or not)."""
+        return self.added + self.updated + self.unchanged
 
-Progress = Callable[[str, int, int], None]  # (current file, files done, files total)
+
+# (current source, sources done, sources total, the report so far)
+Progress = Callable[[str, int, int, IngestReport], None]
+
+
+@dataclass(frozen=True)
+class Source:
+    """One input: `key` is how the index knows it (absolute path, URL, <stdin>),
+    `label` how the user named it (for messages)."""
+
+    key: str
+    label: str
+    read: Callable[[int], bytes]  # max bytes -> data; raises ArticleError or OSError
+    is_file: bool = True
 
 
 @dataclass
@@ -62,6 +83,51 @@ def file_key(path: Path) -> str:
     return str(path.resolve())
 
 
+def gather_sources(
+    paths: Iterable[str], *, stdin: BinaryIO | None = None, fetch_timeout: float = 20.0
+) -> tuple[list[Source], list[ArticleError]]:
+    """Files (directories walked, globs expanded), feed URLs, and `-` for standard input."""
+    sources: list[Source] = []
+    plain: list[str] = []
+    for raw in paths:
+        if raw == STDIN:
+            stream = stdin if stdin is not None else sys.stdin.buffer
+            sources.append(Source(STDIN_KEY, STDIN_KEY, _stream_reader(stream), is_file=False))
+        elif is_url(raw):
+            sources.append(Source(raw, raw, _url_reader(raw, fetch_timeout), is_file=False))
+        else:
+            plain.append(raw)
+    files, errors = expand_paths(plain)
+    sources += [Source(file_key(f), str(f), _file_reader(f)) for f in files]
+    return sources, errors
+
+
+def _file_reader(path: Path) -> Callable[[int], bytes]:
+    def read(max_bytes: int) -> bytes:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise ArticleError(
+                str(path), f"file is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB limit"
+            )
+        return path.read_bytes()
+
+    return read
+
+
+def _stream_reader(stream: BinaryIO) -> Callable[[int], bytes]:
+    def read(max_bytes: int) -> bytes:
+        data = stream.read(max_bytes + 1)
+        if len(data) > max_bytes:
+            raise ArticleError(STDIN_KEY, f"input is over the {max_bytes / 1e6:.0f} MB limit")
+        return data
+
+    return read
+
+
+def _url_reader(url: str, timeout: float) -> Callable[[int], bytes]:
+    return lambda max_bytes: fetch_url(url, timeout=timeout, max_bytes=max_bytes)
+
+
 def ingest(
     paths: Iterable[str],
     store: Store,
@@ -71,32 +137,36 @@ def ingest(
     max_bytes: int = 20 * 1024 * 1024,
     lock_timeout: float = 0.0,
     progress: Progress | None = None,
+    options: LoadOptions | None = None,
+    stdin: BinaryIO | None = None,
+    fetch_timeout: float = 20.0,
 ) -> IngestReport:
     started = time.perf_counter()
     report = IngestReport()
-    files, errors = expand_paths(paths)
+    sources, errors = gather_sources(paths, stdin=stdin, fetch_timeout=fetch_timeout)
     report.failed.extend(errors)
-    report.files = len(files)
+    report.files = len(sources)
     with store.writer(lock_timeout) as writer:
-        run = _Run(writer, encoder, report)
-        for done, path in enumerate(files):
+        run = _Run(writer, encoder, report, options or LoadOptions())
+        for done, source in enumerate(sources):
             if progress:
-                progress(str(path), done, len(files))
-            run.file(path, max_bytes)
+                progress(source.label, done, len(sources), report)
+            run.source(source, max_bytes)
         run.flush()
         if prune:
             report.removed += _prune(writer)
         report.generation = writer.commit()
-    if progress:
-        progress("", len(files), len(files))
     report.seconds = time.perf_counter() - started
+    if progress:
+        progress("", len(sources), len(sources), report)
     return report
 
 
 def _prune(writer: Writer) -> int:
     removed = 0
     for path in writer.known_files():
-        if not Path(path).exists():
+        # Only files can be gone; feed URLs stay until removed with `newsbot rm`.
+        if Path(path).is_absolute() and not Path(path).exists():
             removed += writer.forget_file(path)
     return removed
 
@@ -104,46 +174,49 @@ def _prune(writer: Writer) -> int:
 class _Run:
     """State of one ingest: articles waiting for vectors, and vectors made this run."""
 
-    def __init__(self, writer: Writer, encoder: Encoder, report: IngestReport) -> None:
+    def __init__(
+        self, writer: Writer, encoder: Encoder, report: IngestReport, options: LoadOptions
+    ) -> None:
         self.writer = writer
         self.encoder = encoder
         self.report = report
+        self.options = options
         self.pending: dict[str, list[_Pending]] = {}  # content hash -> sources waiting
         self.pending_chunks = 0
         self.fresh: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
-    def file(self, path: Path, max_bytes: int) -> None:
-        key = file_key(path)
+    def source(self, source: Source, max_bytes: int) -> None:
         try:
-            size = path.stat().st_size
-            if size > max_bytes:
-                raise ArticleError(
-                    str(path),
-                    f"file is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB limit",
-                )
-            data = path.read_bytes()
+            data = source.read(max_bytes)
         except OSError as exc:
-            self.report.failed.append(ArticleError(str(path), f"cannot read: {exc.strerror}"))
+            self._fail(ArticleError(source.label, f"cannot read: {exc.strerror or exc}"))
             return
         except ArticleError as exc:
-            self.report.failed.append(exc)
+            self._fail(ArticleError(source.label, exc.reason, exc.line))
             return
         digest = hashlib.sha256(data).hexdigest()
-        if self.writer.file_hash(key) == digest:
-            self.report.unchanged += len(self.writer.source_articles(key))
+        if source.key != STDIN_KEY and self.writer.file_hash(source.key) == digest:
+            self.report.unchanged += len(self.writer.source_articles(source.key))
             return
         try:
-            articles = list(load_articles(key, data))
+            loaded = load_source(source.key, data, self.options)
         except ArticleError as exc:
-            exc.source = str(path)
-            self.report.failed.append(ArticleError(str(path), exc.reason, exc.line))
+            self._fail(ArticleError(source.label, exc.reason, exc.line))
             return
-        self._articles(key, articles)
-        self.writer.set_file(key, digest, len(data))
+        for error in loaded.errors:
+            self._fail(ArticleError(source.label, error.reason, error.line))
+        self._articles(source.key, loaded)
+        if source.key != STDIN_KEY:
+            # A file with bad items is read again next time, so its errors are not forgotten.
+            self.writer.set_file(source.key, (PARTIAL if loaded.errors else "") + digest, len(data))
 
-    def _articles(self, key: str, articles: Sequence[Article]) -> None:
+    def _fail(self, error: ArticleError) -> None:
+        log.info("failed: %s", error)
+        self.report.failed.append(error)
+
+    def _articles(self, key: str, loaded: Loaded) -> None:
         before = self.writer.source_articles(key)
-        for article in articles:
+        for article in loaded.articles:
             status = "updated" if article.item in before else "added"
             existing = self.writer.article_id(article.content_hash)
             if existing is not None:
@@ -154,7 +227,14 @@ class _Run:
                     self._count(status)
             else:
                 self._queue(_Pending(article, key, article.item, status))
-        self.writer.unlink_sources(key, keep_items=[a.item for a in articles])
+        if loaded.additive or loaded.errors:
+            return  # nothing is removed on the word of a rolling feed or a damaged file
+        kept = {a.item for a in loaded.articles}
+        if set(before) - kept:
+            # Items that vanished from the file: their articles leave unless linked elsewhere.
+            count_before = self.writer.article_count()
+            self.writer.unlink_sources(key, keep_items=kept)
+            self.report.removed += count_before - self.writer.article_count()
 
     def _count(self, status: str) -> None:
         setattr(self.report, status, getattr(self.report, status) + 1)
@@ -173,7 +253,7 @@ class _Run:
         self.pending, self.pending_chunks = {}, 0
         if not groups:
             return
-        prepared = [_prepare(group[0].article) for group in groups]
+        prepared = [prepare(group[0].article) for group in groups]
         needed = {h: (t, s) for _, texts in prepared for h, t, s in texts}
         cached = self.writer.cached_vectors(h for h in needed if h not in self.fresh)
         cached.update({h: self.fresh[h] for h in needed if h in self.fresh})
@@ -200,10 +280,15 @@ class _Run:
                 self._count(p.status)
 
 
-def _prepare(article: Article) -> tuple[list[Chunk], list[tuple[str, str, list[tuple[int, int]]]]]:
-    """Chunks plus, per chunk, (hash of embedded text, embedded text, sentence spans in it)."""
+EmbedText = tuple[str, str, list[tuple[int, int]]]  # (hash, text, sentence spans in it)
+
+
+def prepare(article: Article, prefix: str | None = None) -> tuple[list[Chunk], list[EmbedText]]:
+    """Chunks plus, per chunk, (hash of embedded text, embedded text, sentence spans in it).
+
+    `prefix` defaults to the article's context line (headline, outlet, date)."""
     chunks = chunk_article(article)
-    prefix = context_prefix(article)
+    prefix = context_prefix(article) if prefix is None else prefix
     texts = []
     for chunk in chunks:
         text = prefix + article.body[chunk.start : chunk.end]

@@ -131,9 +131,15 @@ class Retriever:
         per_article: dict[int, int] = {}
         best: dict[int, float] = {}
         passages: list[Passage] = []
+        story_copy: dict[int, int] = {}  # story -> the copy that represents it
         for chunk_id, score in ranked:
             chunk = chunks[chunk_id]
             if chunk.article_id not in articles:
+                continue
+            # One story, one copy: wire copies share a story key; the best-ranked copy
+            # stands for the story and the answer names the others ("also ran in").
+            story = articles[chunk.article_id].story_key
+            if story_copy.setdefault(story, chunk.article_id) != chunk.article_id:
                 continue
             best.setdefault(chunk.article_id, score)
             if len(passages) >= self.max_passages:

@@ -17,9 +17,10 @@ import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -33,7 +34,7 @@ from bot.terms import content_terms
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: article_meta and story_bands (near-duplicate stories)
 DB_NAME = "newsbot.sqlite"
 LOCK_NAME = ".ingest.lock"
 
@@ -85,6 +86,19 @@ CREATE TABLE sentences(
     vector BLOB NOT NULL
 );
 CREATE INDEX sentences_chunk ON sentences(chunk_id);
+-- Near-duplicate stories (wire copies) and free-form metadata, see bot/stories.py.
+CREATE TABLE article_meta(
+    article_id INTEGER PRIMARY KEY REFERENCES articles(id) ON DELETE CASCADE,
+    story_id INTEGER NOT NULL,  -- shared by copies of one story; the first copy's id
+    extra TEXT NOT NULL DEFAULT '{}'  -- other metadata (e.g. a LangChain document's)
+);
+CREATE INDEX article_meta_story ON article_meta(story_id);
+CREATE TABLE story_bands(
+    band_key INTEGER NOT NULL,
+    article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE
+);
+CREATE INDEX story_bands_key ON story_bands(band_key);
+CREATE INDEX story_bands_article ON story_bands(article_id);
 """
 
 
@@ -101,6 +115,13 @@ class ArticleRow:
     credits: tuple[str, ...]
     captions: tuple[str, ...]
     sources: tuple[str, ...]
+    story_id: int | None = None  # copies of one wire story share it (see bot/stories.py)
+    extra: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def story_key(self) -> int:
+        """What retrieval groups by: the story, or the article itself."""
+        return self.story_id if self.story_id is not None else self.id
 
     @property
     def source_path(self) -> str:
@@ -130,6 +151,37 @@ class SentenceRow:
     start: int
     end: int
     vector: np.ndarray
+
+
+@dataclass(frozen=True)
+class ListedArticle:
+    """One line of `newsbot list`: an article without its body."""
+
+    id: int
+    headline: str
+    outlet: str | None
+    credits: tuple[str, ...]
+    byline: str | None
+    published: datetime | None
+    url: str | None
+    story_id: int
+    chunks: int
+    source_path: str
+    sources: int
+
+    @property
+    def attribution(self) -> str | None:
+        return _attribution(self.outlet, self.credits)
+
+
+def _attribution(outlet: str | None, credits: str | Sequence[str]) -> str | None:
+    if outlet:
+        return outlet
+    names = json.loads(credits) if isinstance(credits, str) else list(credits)
+    return ", ".join(names) if names else None
+
+
+_EPOCH = datetime(1, 1, 2, tzinfo=UTC)
 
 
 def _blob(vector: np.ndarray) -> bytes:
@@ -336,7 +388,8 @@ class Store:
         marks = ",".join("?" * len(ids))
         rows = self._rows(
             "SELECT id, headline, body, outlet, byline, published, updated, url, credits, "
-            f"captions FROM articles WHERE id IN ({marks})",
+            "captions, m.story_id, m.extra FROM articles "
+            f"LEFT JOIN article_meta m ON m.article_id = id WHERE id IN ({marks})",
             ids,
         )
         sources: dict[int, list[str]] = {}
@@ -358,6 +411,8 @@ class Store:
                 credits=tuple(json.loads(r[8])),
                 captions=tuple(json.loads(r[9])),
                 sources=tuple(sources.get(r[0], ())),
+                story_id=r[10],
+                extra=json.loads(r[11]) if r[11] else {},
             )
             for r in rows
         }
@@ -393,6 +448,92 @@ class Store:
 
     def article_ids(self) -> list[int]:
         return [r[0] for r in self._rows("SELECT id FROM articles ORDER BY id")]
+
+    # -- stories, listing, stats (newsbot list / stats / rm) --------------------------
+    def also_ran_in(self, article_id: int) -> tuple[str, ...]:
+        """Where else a story ran: the outlets (or credits, or file names) of the other
+        copies grouped with this article, oldest first, without its own outlet."""
+        rows = self._rows(
+            "SELECT a.id, a.outlet, a.credits FROM article_meta m "
+            "JOIN article_meta o ON o.story_id = m.story_id AND o.article_id != m.article_id "
+            "JOIN articles a ON a.id = o.article_id WHERE m.article_id = ? "
+            "ORDER BY a.published IS NULL, a.published, a.id",
+            (article_id,),
+        )
+        own = self._rows("SELECT outlet, credits FROM articles WHERE id=?", (article_id,))
+        mine = _attribution(*own[0]) if own else None
+        names: dict[str, None] = {}
+        for other_id, outlet, credits in rows:
+            name = _attribution(outlet, credits) or self._first_source_name(other_id)
+            if name and name != mine:
+                names.setdefault(name)
+        return tuple(names)
+
+    def _first_source_name(self, article_id: int) -> str | None:
+        rows = self._rows(
+            "SELECT path FROM sources WHERE article_id=? ORDER BY rowid LIMIT 1", (article_id,)
+        )
+        return Path(rows[0][0]).name if rows else None
+
+    def listing(self) -> list[ListedArticle]:
+        """Every article, without its body, newest first (undated last)."""
+        rows = self._rows(
+            "SELECT a.id, a.headline, a.outlet, a.credits, a.byline, a.published, a.url, "
+            "m.story_id, (SELECT count(*) FROM chunks c WHERE c.article_id = a.id), "
+            "(SELECT path FROM sources s WHERE s.article_id = a.id ORDER BY rowid LIMIT 1), "
+            "(SELECT count(*) FROM sources s WHERE s.article_id = a.id) "
+            "FROM articles a LEFT JOIN article_meta m ON m.article_id = a.id"
+        )
+        listed = [
+            ListedArticle(
+                id=r[0], headline=r[1], outlet=r[2], credits=tuple(json.loads(r[3])),
+                byline=r[4], published=from_iso(r[5]), url=r[6],
+                story_id=r[7] if r[7] is not None else r[0], chunks=r[8],
+                source_path=r[9] or "", sources=r[10],
+            )
+            for r in rows
+        ]  # fmt: skip
+        listed.sort(key=lambda a: (a.published or _EPOCH, a.id), reverse=True)
+        return listed
+
+    def source_key(self, path: str, item: str) -> int | None:
+        """The article a source (path, item) points to."""
+        rows = self._rows("SELECT article_id FROM sources WHERE path=? AND item=?", (path, item))
+        return rows[0][0] if rows else None
+
+    def source_items(self, path: str) -> dict[str, int]:
+        return dict(self._rows("SELECT item, article_id FROM sources WHERE path=?", (path,)))
+
+    def article_sources(self, article_ids: Iterable[int]) -> dict[int, list[tuple[str, str]]]:
+        """(path, item) of every source of the articles, first-linked first."""
+        ids = list(article_ids)
+        out: dict[int, list[tuple[str, str]]] = {}
+        for i in range(0, len(ids), 900):
+            part = ids[i : i + 900]
+            marks = ",".join("?" * len(part))
+            for article_id, path, item in self._rows(
+                f"SELECT article_id, path, item FROM sources WHERE article_id IN ({marks}) "
+                "ORDER BY rowid",
+                part,
+            ):
+                out.setdefault(article_id, []).append((path, item))
+        return out
+
+    def chunk_ids_of(self, article_ids: Iterable[int]) -> list[int]:
+        ids = list(article_ids)
+        found: list[int] = []
+        for i in range(0, len(ids), 900):
+            part = ids[i : i + 900]
+            marks = ",".join("?" * len(part))
+            found += [
+                r[0]
+                for r in self._rows(f"SELECT id FROM chunks WHERE article_id IN ({marks})", part)
+            ]
+        return found
+
+    def disk_bytes(self) -> int:
+        """Size of the index directory's files (database, journal, vector files)."""
+        return sum(p.stat().st_size for p in self.directory.iterdir() if p.is_file())
 
     # -- writing -------------------------------------------------------------------
     @contextmanager
@@ -451,18 +592,23 @@ class Writer:
             (path, file_hash, size, _now()),
         )
 
+    def forget_hashes(self, paths: Iterable[str]) -> None:
+        """Make the next ingest read these files again (their hash no longer matches)."""
+        self.conn.executemany("UPDATE files SET file_hash='' WHERE path=?", [(p,) for p in paths])
+
     def known_files(self) -> list[str]:
         return [r[0] for r in self._q("SELECT path FROM files")]
 
     def forget_file(self, path: str) -> int:
         """Drop a file and its sources; returns how many articles lost their last source."""
         self.conn.execute("DELETE FROM files WHERE path=?", (path,))
-        before = self._article_count()
+        before = self.article_count()
         self.unlink_sources(path)
         self.changed = True
-        return before - self._article_count()
+        return before - self.article_count()
 
-    def _article_count(self) -> int:
+    def article_count(self) -> int:
+        """Articles in the index as this transaction sees it (orphans collected first)."""
         self._collect_orphans()
         return int(self._q("SELECT count(*) FROM articles")[0][0])
 
@@ -497,20 +643,26 @@ class Writer:
         embed_hashes: Sequence[str],
         chunk_vectors: np.ndarray,
         sentence_vectors: Sequence[np.ndarray],
+        *,
+        content_hash: str | None = None,
+        extra: dict[str, Any] | None = None,
     ) -> int:
+        """Insert an article with its chunks and vectors; `content_hash` replaces the
+        article's own (the LangChain adapter keys documents by text and metadata)."""
         a = article
         cur = self.conn.execute(
             "INSERT INTO articles (content_hash, headline, body, outlet, byline, published, "
             "updated, url, published_ts, credits, captions, added_at) "
             "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
             (
-                a.content_hash, a.headline, a.body, a.outlet, a.byline,
+                content_hash or a.content_hash, a.headline, a.body, a.outlet, a.byline,
                 to_iso(a.published), to_iso(a.updated), a.url,
                 a.published.timestamp() if a.published else None,
                 json.dumps(list(a.credits)), json.dumps(list(a.captions)), _now(),
             ),
         )  # fmt: skip
         article_id = int(cur.lastrowid or 0)
+        self._add_story(article_id, a.body, extra or {})
         chunk_ids = []
         for chunk, embed_hash, vec, sent_vecs in zip(
             chunks, embed_hashes, chunk_vectors, sentence_vectors, strict=True
@@ -558,6 +710,46 @@ class Writer:
                     np.stack([_vector(s[0]) for s in sents]) if sents else np.zeros((0, 0)),
                 )
         return found
+
+    def _add_story(self, article_id: int, body: str, extra: dict[str, Any]) -> None:
+        """Group the article with a near-duplicate already in the index, if any."""
+        from bot import stories
+
+        text_shingles = stories.shingles(body)
+        sig = stories.signature(text_shingles)
+        keys = stories.band_keys(sig) if sig is not None else []
+        story_id = article_id
+        if keys:
+            marks = ",".join("?" * len(keys))
+            candidates = self._q(
+                "SELECT a.id, a.body FROM articles a WHERE a.id IN (SELECT article_id FROM "
+                f"story_bands WHERE band_key IN ({marks}) GROUP BY article_id "
+                f"ORDER BY count(*) DESC LIMIT {stories.MAX_CANDIDATES})",
+                keys,
+            )
+            match = stories.best_match(text_shingles, candidates)
+            if match is not None:
+                story_id = self._q(
+                    "SELECT story_id FROM article_meta WHERE article_id=?", (match,)
+                )[0][0]
+            self.conn.executemany(
+                "INSERT INTO story_bands VALUES (?, ?)", [(k, article_id) for k in keys]
+            )
+        self.conn.execute(
+            "INSERT INTO article_meta VALUES (?, ?, ?)",
+            (article_id, story_id, json.dumps(extra, ensure_ascii=False, sort_keys=True)),
+        )
+
+    def forget_source(self, path: str, item: str | None = None) -> int:
+        """Drop one source (or all items of `path`); returns articles that left the index."""
+        before = self.article_count()
+        if item is None:
+            self.conn.execute("DELETE FROM files WHERE path=?", (path,))
+            self.conn.execute("DELETE FROM sources WHERE path=?", (path,))
+        else:
+            self.conn.execute("DELETE FROM sources WHERE path=? AND item=?", (path, item))
+        self.changed = True
+        return before - self.article_count()
 
     def remove_article(self, article_id: int) -> None:
         self.conn.execute("DELETE FROM sources WHERE article_id=?", (article_id,))

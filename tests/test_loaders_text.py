@@ -83,7 +83,6 @@ def test_caption_detection(line: str, caption: bool) -> None:
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary"),
         (b"Headline only\n", "no body"),
         (b"Headline\n\nMap of Syria\n", "no body"),
-        (b"Caf\xe9 owners protest\n\nThey said \xe9\n", "UTF-8"),
     ],
 )
 def test_bad_files_raise_article_error(data: bytes, reason: str) -> None:

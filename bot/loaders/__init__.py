@@ -1,16 +1,52 @@
-"""Turn files into Articles. One module per format; this module picks the loader."""
+"""Turn files into Articles. One module per format; this module picks the loader.
+
+| suffix                      | loader                 |
+|-----------------------------|------------------------|
+| .txt, .text, none           | text.py (seed style)   |
+| .md, .markdown              | markdown.py            |
+| .html, .htm                 | html.py (trafilatura)  |
+| .json / .jsonl, .ndjson     | jsonfeed.py            |
+| .rss, .atom, .xml; URLs     | feeds.py (feedparser)  |
+"""
 
 from __future__ import annotations
 
 import glob
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.articles import Article
 from bot.errors import ArticleError
-from bot.loaders.text import decode_text, parse_text_article
+from bot.loaders.jsonfeed import FieldMap
 
-TEXT_SUFFIXES = {".txt", ".text", ""}
+STDIN = "-"  # read JSON Lines from standard input
+STDIN_KEY = "<stdin>"  # how the index knows what came from standard input
+
+FORMATS: dict[str, str] = {
+    ".txt": "text", ".text": "text", "": "text",
+    ".md": "markdown", ".markdown": "markdown",
+    ".html": "html", ".htm": "html",
+    ".json": "json",
+    ".jsonl": "jsonl", ".ndjson": "jsonl",
+    ".rss": "feed", ".atom": "feed", ".xml": "feed",
+}  # fmt: skip
+SUFFIXES = set(FORMATS)
+
+
+@dataclass(frozen=True)
+class LoadOptions:
+    fields: FieldMap = field(default_factory=FieldMap)
+
+
+@dataclass
+class Loaded:
+    """What one source gave: its articles, and the items that failed (with reasons)."""
+
+    articles: list[Article]
+    errors: list[ArticleError] = field(default_factory=list)
+    # Feeds roll: an entry that dropped out of the feed was not deleted by the newsroom.
+    additive: bool = False
 
 
 def expand_paths(paths: Iterable[str]) -> tuple[list[Path], list[ArticleError]]:
@@ -50,12 +86,90 @@ def _unique(files: list[Path]) -> list[Path]:
     return out
 
 
-def load_articles(source: str, data: bytes) -> Iterator[Article]:
-    """Parse one file's bytes. Raises ArticleError when nothing usable is in it."""
+def format_of(source: str, data: bytes | None = None) -> str:
+    """The loader for a source: by suffix; URLs are feeds unless they serve a web page."""
+    from bot.loaders.feeds import is_url
+
+    if source in (STDIN, STDIN_KEY):
+        return "jsonl"
+    if is_url(source):
+        head = (data or b"")[:512].lstrip().lower()
+        if head.startswith((b"{", b"[")):
+            return "json"
+        return "html" if head.startswith((b"<!doctype html", b"<html")) else "feed"
     suffix = Path(source).suffix.lower()
-    if suffix not in SUFFIXES:
+    if suffix not in FORMATS:
         raise ArticleError(source, f"unsupported file type {suffix!r}")
-    yield parse_text_article(decode_text(source, data), source)
+    return FORMATS[suffix]
 
 
-SUFFIXES = TEXT_SUFFIXES
+def load_source(source: str, data: bytes, options: LoadOptions | None = None) -> Loaded:
+    """Parse one source's bytes. Raises ArticleError when the source as a whole is
+    unusable; items that fail inside a multi-article source come back in `errors`
+    (each with its own reason and line), next to the articles that were read."""
+    options = options or LoadOptions()
+    kind = format_of(source, data)
+    if kind in ("json", "jsonl", "feed"):
+        multi = _MULTI[kind]
+        articles, errors = multi(source, data, options)
+        if not articles and len(errors) == 1:
+            raise errors[0]
+        additive = kind == "feed" or source in (STDIN, STDIN_KEY)
+        return Loaded(articles, errors, additive=additive)
+    return Loaded([_SINGLE[kind](source, data)])
+
+
+def load_articles(source: str, data: bytes) -> Iterator[Article]:
+    """Parse one file's articles (the first failing item raises)."""
+    loaded = load_source(source, data)
+    if loaded.errors:
+        raise loaded.errors[0]
+    yield from loaded.articles
+
+
+def _text(source: str, data: bytes) -> Article:
+    from bot.loaders.text import decode_text, parse_text_article
+
+    return parse_text_article(decode_text(source, data), source)
+
+
+def _markdown(source: str, data: bytes) -> Article:
+    from bot.loaders.markdown import parse_markdown
+
+    return parse_markdown(source, data)
+
+
+def _html(source: str, data: bytes) -> Article:
+    from bot.loaders.html import parse_html
+
+    return parse_html(source, data)
+
+
+def _json(source: str, data: bytes, options: LoadOptions) -> tuple[list[Article], list]:
+    from bot.loaders.jsonfeed import parse_json
+
+    return parse_json(source, data, options.fields)
+
+
+def _jsonl(source: str, data: bytes, options: LoadOptions) -> tuple[list[Article], list]:
+    from bot.loaders.jsonfeed import parse_jsonl
+
+    return parse_jsonl(source, data, options.fields)
+
+
+def _feed(source: str, data: bytes, options: LoadOptions) -> tuple[list[Article], list]:
+    from bot.loaders.feeds import parse_feed
+
+    return parse_feed(source, data)
+
+
+_SINGLE: dict[str, Callable[[str, bytes], Article]] = {
+    "text": _text,
+    "markdown": _markdown,
+    "html": _html,
+}
+_MULTI: dict[str, Callable[[str, bytes, LoadOptions], tuple[list[Article], list]]] = {
+    "json": _json,
+    "jsonl": _jsonl,
+    "feed": _feed,
+}

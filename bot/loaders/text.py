@@ -17,6 +17,9 @@ import re
 from bot.articles import Article
 from bot.dates import parse_date
 from bot.errors import ArticleError
+from bot.loaders.encoding import decode_text
+
+__all__ = ["decode_text", "is_caption", "parse_text_article"]
 
 HEADER = re.compile(
     r"^(source|outlet|published|date|updated|by|author|byline|url)\s*:\s*(.+?)\s*$", re.I
@@ -26,18 +29,6 @@ CREDIT_ITEM = re.compile(r"\[([^\[\]\n]+)\]")
 PARAGRAPH_BREAK = re.compile(r"\n[ \t\u00a0]*\n")
 ENDS_SENTENCE = re.compile(r"[.!?…:;\"”’'»)\]]$")
 CAPTION_MAX_WORDS = 12
-
-
-def decode_text(source: str, data: bytes) -> str:
-    """Decode UTF-8 text (with or without BOM); refuse binary data."""
-    if not data.strip():
-        raise ArticleError(source, "file is empty")
-    if b"\x00" in data[:4096]:
-        raise ArticleError(source, "looks like a binary file, not text")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ArticleError(source, f"not valid UTF-8 text (byte {exc.start})") from exc
 
 
 def is_caption(paragraph: str) -> bool:

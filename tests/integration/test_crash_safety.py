@@ -3,6 +3,7 @@ and it must hold either the old or the new set of articles."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -75,13 +76,25 @@ def check_consistent(index: Path) -> frozenset[str]:
 
 
 def make_corpus(folder: Path, n: int, tag: str) -> None:
+    """n articles in mixed formats: plain text, Markdown, and lines of one JSONL file."""
     folder.mkdir(parents=True, exist_ok=True)
+    lines = []
     for i in range(n):
         paragraphs = [
             f"Story {i} paragraph {p} reports event {tag}{i}-{p} in district {p * i}."
             for p in range(6)
         ]
-        write_article(folder, f"story{i:03d}.txt", f"Headline {tag} {i}", *paragraphs)
+        headline = f"Headline {tag} {i}"
+        if i % 4 == 3:
+            lines.append(json.dumps({"id": f"{tag}{i}", "title": headline,
+                                     "text": "\n\n".join(paragraphs)}))  # fmt: skip
+        elif i % 4 == 2:
+            body = "\n\n".join(paragraphs)
+            (folder / f"story{i:03d}.md").write_text(f"---\ntitle: {headline}\n---\n{body}\n")
+        else:
+            write_article(folder, f"story{i:03d}.txt", headline, *paragraphs)
+    if lines:
+        (folder / "batch.jsonl").write_text("\n".join(lines) + "\n")
 
 
 def test_sigkill_at_many_points_leaves_old_or_new(tmp_path: Path) -> None:

@@ -1,0 +1,72 @@
+"""Bytes -> text: UTF-8 first, then the common legacy encodings (charset-normalizer)."""
+
+from __future__ import annotations
+
+import codecs
+import re
+
+from bot.errors import ArticleError
+
+# What charset-normalizer may choose from. Restricting it to encodings newsrooms actually
+# produce keeps it from picking exotic code pages that happen to decode a short text.
+COMMON_ENCODINGS = [
+    "cp1252", "cp1250", "cp1251", "koi8_r", "iso8859_2", "cp1253", "cp1254",
+    "cp1255", "cp1256", "cp1257", "shift_jis", "euc_jp", "gb18030", "big5", "euc_kr",
+]  # fmt: skip
+# cp1250/cp1257 differ from cp1252 in a handful of letters; on near-ties the Western
+# code page is the likelier one for an English-language archive.
+WESTERN_TIE = 0.1
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+_BOMS = [
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+]
+
+
+def decode_text(source: str, data: bytes) -> str:
+    """Decode text in UTF-8 (with or without BOM), UTF-16/32 with a BOM, or a common
+    legacy encoding; refuse empty and binary data with a reason."""
+    if not data.strip():
+        raise ArticleError(source, "file is empty")
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            try:
+                return _check_text(source, data.decode(encoding))
+            except UnicodeDecodeError as exc:
+                raise ArticleError(source, f"broken {encoding} text (byte {exc.start})") from exc
+    if b"\x00" in data[:4096]:
+        raise ArticleError(source, "looks like a binary file, not text")
+    try:
+        return _check_text(source, data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        utf8_error = exc.start
+    return _check_text(source, _legacy(source, data, utf8_error))
+
+
+def _legacy(source: str, data: bytes, utf8_error: int) -> str:
+    from charset_normalizer import from_bytes
+
+    results = list(from_bytes(data, cp_isolation=COMMON_ENCODINGS))
+    if not results:
+        raise ArticleError(
+            source,
+            f"not UTF-8 (bad byte at {utf8_error}) and not text in any common encoding",
+        )
+    best = results[0]
+    western = next((r for r in results if r.encoding == "cp1252"), None)
+    if western is not None and western.chaos <= best.chaos + WESTERN_TIE:
+        best = western
+    return str(best)
+
+
+def _check_text(source: str, text: str) -> str:
+    if "\x00" in text[:4096]:
+        raise ArticleError(source, "looks like a binary file, not text")
+    # Control characters are never article text, and XML/HTML parsers refuse them.
+    text = _CONTROL.sub("", text)
+    if not text.strip():
+        raise ArticleError(source, "file is empty")
+    return text

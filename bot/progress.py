@@ -1,0 +1,117 @@
+"""Ingest progress for people: a rich bar on a terminal, plain lines otherwise, and the
+closing summary with throughput. The ingest itself only calls a callback."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:
+    from bot.ingest import IngestReport
+
+PLAIN_INTERVAL = 10.0  # seconds between plain progress lines; quick runs print none
+
+
+def counts(report: IngestReport) -> str:
+    return (
+        f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
+        f"{report.removed} removed, {len(report.failed)} failed"
+    )
+
+
+def summary(report: IngestReport, index: Path) -> str:
+    """The last line of `newsbot ingest`: counts, then what it cost."""
+    seconds = report.seconds or 1e-9
+    return (
+        f"{counts(report)} ({report.files} files, {report.articles / seconds:.1f} articles/s, "
+        f"{report.chunks_embedded} chunks embedded at {report.chunks_embedded / seconds:.0f}/s, "
+        f"{report.chunks_reused} reused, {report.seconds:.1f} s) -> {index}/"
+    )
+
+
+def eta(done: int, total: int, elapsed: float) -> str:
+    if done <= 0 or total <= done:
+        return "unknown" if total > done else "0s"
+    left = elapsed / done * (total - done)
+    minutes, seconds = divmod(int(left + 0.5), 60)
+    return f"{minutes}m{seconds:02d}s" if minutes else f"{seconds}s"
+
+
+class IngestProgress:
+    """`with IngestProgress() as callback: ingest(..., progress=callback)`."""
+
+    def __init__(
+        self,
+        stream: TextIO | None = None,
+        *,
+        terminal: bool | None = None,
+        interval: float = PLAIN_INTERVAL,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.stream = stream if stream is not None else sys.stderr
+        self.terminal = self.stream.isatty() if terminal is None else terminal
+        self.interval = interval
+        self.clock = clock
+        self._bar: Any = None
+        self._task: Any = None
+        self._started = 0.0
+        self._last = 0.0
+
+    def __enter__(self) -> Callable[[str, int, int, IngestReport], None]:
+        self._started = self._last = self.clock()
+        if self.terminal:
+            from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
+
+            self._bar = Progress(
+                TextColumn("ingesting"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[counts]}"),
+                TimeElapsedColumn(),
+                TextColumn("ETA"),
+                TimeRemainingColumn(),
+                TextColumn("{task.description}"),
+                console=Console(file=self.stream, force_terminal=True),
+                transient=True,
+            )
+            self._bar.start()
+            self._task = self._bar.add_task("", total=None, counts="")
+        return self.update
+
+    def update(self, current: str, done: int, total: int, report: IngestReport) -> None:
+        if self._bar is not None:
+            self._bar.update(
+                self._task,
+                completed=done,
+                total=total,
+                description=Path(current).name if current else "",
+                counts=f"{report.added} new · {report.unchanged} same · "
+                f"{len(report.failed)} failed",
+            )
+            return
+        now = self.clock()
+        if now - self._last < self.interval or done >= total:
+            return
+        self._last = now
+        elapsed = now - self._started
+        print(
+            f"ingest: {done}/{total} sources ({done * 100 // max(total, 1)}%), {counts(report)}, "
+            f"{done / max(elapsed, 1e-9):.1f} sources/s, ETA {eta(done, total, elapsed)}",
+            file=self.stream,
+            flush=True,
+        )
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.stop()

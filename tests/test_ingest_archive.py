@@ -1,0 +1,234 @@
+"""Ingest of a mixed archive: incremental counts, removal, stdin, duplicate stories,
+and the archive commands (list, stats, rm). Fake encoder, real FAISS and SQLite."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+from pathlib import Path
+
+import faiss
+import pytest
+from typer.testing import CliRunner
+
+from bot.catalog import compute_stats, filter_articles, parse_period, remove
+from bot.cli import app
+from bot.core import Newsbot
+from bot.ingest import ingest
+from bot.store import Store
+from tests.conftest import ROOT, write_article
+from tests.fakes import FakeEncoder
+
+EXAMPLES = ROOT / "examples"
+STORM = "A fast-moving storm knocked out power to more than 30,000 homes"
+
+
+def consistent(store: Store) -> None:
+    index = store.search_index()
+    assert set(faiss.vector_to_array(index.id_map).tolist()) == {
+        r[0] for r in store._rows("SELECT id FROM chunks")
+    }
+
+
+@pytest.fixture
+def archive(tmp_path: Path) -> Path:
+    folder = tmp_path / "archive"
+    shutil.copytree(EXAMPLES, folder)
+    return folder
+
+
+def test_every_example_format_goes_in_and_reingest_is_unchanged(
+    store: Store, encoder: FakeEncoder, archive: Path
+) -> None:
+    first = ingest([str(archive)], store, encoder)
+    assert (first.added, first.failed, first.files) == (11, [], 7)
+    consistent(store)
+    embedded = encoder.texts_embedded
+    again = ingest([str(archive)], store, encoder)
+    assert (again.added, again.updated, again.unchanged, again.removed) == (0, 0, 11, 0)
+    assert encoder.texts_embedded == embedded  # nothing embedded twice
+    assert again.generation == first.generation  # nothing to commit
+
+
+def test_jsonl_edits_count_added_updated_unchanged_removed(
+    store: Store, encoder: FakeEncoder, tmp_path: Path
+) -> None:
+    path = tmp_path / "wire.jsonl"
+
+    def write(rows: list[tuple[str, str]]) -> None:
+        path.write_text(
+            "\n".join(json.dumps({"id": i, "title": f"Story {i}", "text": t}) for i, t in rows)
+        )
+
+    write([("a", "Alpha happened today."), ("b", "Bravo happened today."),
+           ("c", "Charlie happened today.")])  # fmt: skip
+    assert ingest([str(path)], store, encoder).added == 3
+    # New line on top (ids keep items stable), b edited, c gone.
+    write([("z", "Zulu happened today."), ("a", "Alpha happened today."),
+           ("b", "Bravo happened yesterday.")])  # fmt: skip
+    report = ingest([str(path)], store, encoder)
+    assert (report.added, report.updated, report.unchanged, report.removed) == (1, 1, 1, 1)
+    assert store.count("articles") == 3
+    assert report.chunks_embedded == 2  # only z and the edited b
+    consistent(store)
+
+
+def test_damaged_jsonl_keeps_its_good_lines_and_loses_nothing(
+    store: Store, encoder: FakeEncoder, tmp_path: Path
+) -> None:
+    path = tmp_path / "feed.jsonl"
+    good = [json.dumps({"id": i, "title": f"T{i}", "text": f"Body {i} here."}) for i in "ab"]
+    path.write_text("\n".join(good))
+    ingest([str(path)], store, encoder)
+    path.write_text("\n".join([good[0], '{"id": "b", "title": "cut', good[1][:-1]]))
+    report = ingest([str(path)], store, encoder)
+    assert [(f.line, f.reason[:14]) for f in report.failed] == [
+        (2, "not valid JSON"),
+        (3, "not valid JSON"),
+    ]
+    assert store.count("articles") == 2  # b is not removed on the word of a broken line
+    again = ingest([str(path)], store, encoder)  # a damaged file is read (and reported) again
+    assert len(again.failed) == 2 and again.unchanged == 1
+
+
+def test_feed_entries_that_roll_off_are_kept(
+    store: Store, encoder: FakeEncoder, tmp_path: Path
+) -> None:
+    feed = tmp_path / "herald.rss"
+    rss = (EXAMPLES / "herald-feed.rss").read_text()
+    feed.write_text(rss)
+    ingest([str(feed)], store, encoder)
+    start = rss.index("<item>")
+    feed.write_text(rss[:start] + rss[rss.index("</item>") + 7 :])  # first entry rolled off
+    report = ingest([str(feed)], store, encoder)
+    assert (report.unchanged, report.removed) == (1, 0)
+    assert store.count("articles") == 2
+
+
+def test_stdin_jsonl(store: Store, encoder: FakeEncoder) -> None:
+    lines = (EXAMPLES / "wire-copies.jsonl").read_bytes()
+    report = ingest(["-"], store, encoder, stdin=io.BytesIO(lines))
+    assert report.added == 3 and not report.failed
+    (row,) = [a for a in store.listing() if a.outlet == "Morning Post"]
+    assert row.source_path == "<stdin>"
+    again = ingest(["-"], store, encoder, stdin=io.BytesIO(lines))
+    assert (again.added, again.unchanged) == (0, 3)
+    over = ingest(["-"], store, encoder, stdin=io.BytesIO(lines), max_bytes=100)
+    assert "<stdin>: input is over the" in str(over.failed[0])
+
+
+def test_near_duplicate_wire_copies_are_one_story_cited_once(
+    newsbot: Newsbot, store: Store, encoder: FakeEncoder, archive: Path
+) -> None:
+    ingest([str(archive)], store, encoder)
+    storm = [a for a in store.listing() if "storm" in a.headline.lower() or "Storm" in a.headline]
+    assert len(storm) == 3 and len({a.story_id for a in storm}) == 1
+    others = [a for a in store.listing() if a not in storm]
+    assert len({a.story_id for a in others}) == len(others)  # nothing else grouped
+    answer = newsbot.ask("How many homes did the storm knock out power to?")
+    assert STORM in answer.text
+    cited = {c.article_id for c in answer.citations}
+    assert len(cited & {a.id for a in storm}) == 1  # one copy cited
+    (citation,) = [c for c in answer.citations if c.article_id in {a.id for a in storm}]
+    outlets = {"Valley Times", "Riverton Herald", "Morning Post"}
+    assert set(citation.also_ran_in) == outlets - {citation.attribution}
+    retrieved = [r.article_id for r in answer.retrieved]
+    assert len(set(retrieved) & {a.id for a in storm}) == 1  # the story appears once
+
+
+def test_exact_duplicate_files_are_one_article_with_both_sources(
+    store: Store, encoder: FakeEncoder, archive: Path
+) -> None:
+    shutil.copy(archive / "council-vote.md", archive / "council-vote-copy.md")
+    ingest([str(archive)], store, encoder)
+    (row,) = [a for a in store.listing() if a.headline.startswith("Riverton council")]
+    assert row.sources == 2
+    assert compute_stats(store.listing()).exact_duplicates == 1
+
+
+def test_list_filters_by_outlet_and_period(
+    store: Store, encoder: FakeEncoder, archive: Path
+) -> None:
+    ingest([str(archive)], store, encoder)
+    listed = store.listing()
+    herald = filter_articles(listed, outlet="riverton HERALD")
+    assert {a.headline for a in herald} == {
+        "Hospital opens children's wing",
+        "School board picks new superintendent",
+        "Bridge repairs to close Elm Street for a week",
+        "Thousands without power after valley storm",
+    }
+    window = filter_articles(
+        listed, since=parse_period("2024-03-12"), until=parse_period("2024-03-14", end=True)
+    )
+    # Dates without a zone are UTC: 2024-03-11 20:05 -05:00 is already the 12th there.
+    assert [a.published.date().isoformat() for a in window if a.published] == [
+        "2024-03-14", "2024-03-12", "2024-03-12", "2024-03-11",
+    ]  # fmt: skip
+    assert all(a.published for a in filter_articles(listed, since=parse_period("2024-01")))
+    assert len(filter_articles(listed, until=parse_period("2024-03", end=True))) == 10
+
+
+def test_rm_by_id_and_by_path(store: Store, encoder: FakeEncoder, archive: Path) -> None:
+    ingest([str(archive)], store, encoder)
+    html = next(a for a in store.listing() if a.source_path.endswith("hospital-wing.html"))
+    result = remove(store, [str(html.id), str(archive / "wire-copies.jsonl"), "99999"])
+    assert result.removed == {str(html.id): 1, str(archive / "wire-copies.jsonl"): 3}
+    assert result.missing == ["99999"]
+    assert store.count("articles") == 7
+    consistent(store)
+    # The archive stays the source of truth: files still there come back on the next ingest.
+    assert ingest([str(archive)], store, encoder).added == 4
+
+
+def test_prune_and_cli_list_stats_rm(
+    tmp_path: Path, archive: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NEWSBOT_INDEX", str(tmp_path / "index"))
+    monkeypatch.setenv("NEWSBOT_ENCODER", "fake")
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    assert runner.invoke(app, ["ingest", str(archive)]).exit_code == 0
+    listed = runner.invoke(app, ["list", "--outlet", "Morning Post"])
+    assert listed.exit_code == 0
+    assert "Valley storm cuts power to 30,000 homes  [story" in listed.output
+    assert listed.output.rstrip().endswith("1 articles")
+    as_json = [json.loads(x) for x in runner.invoke(app, ["list", "--json"]).output.splitlines()]
+    assert len(as_json) == 11 and {x["story_copies"] for x in as_json} == {1, 3}
+    stats = runner.invoke(app, ["stats"]).output
+    assert stats.startswith("11 articles, 11 chunks, 11 sources (7 files)")
+    assert "3 copies grouped into 1 story" in stats
+    assert "        5  Riverton Gazette" in stats and "        1  undated" in stats
+    (archive / "gazette-atom.xml").unlink()
+    pruned = runner.invoke(app, ["ingest", "--prune", str(archive)])
+    assert "0 added, 0 updated, 10 unchanged, 1 removed, 0 failed" in pruned.output
+    rm = runner.invoke(app, ["rm", str(archive / "archive.json"), "nope.md"])
+    assert rm.exit_code == 1
+    assert "archive.json: 2 articles left the index" in rm.output
+    assert "not in the index: nope.md" in rm.output
+    assert json.loads(runner.invoke(app, ["stats", "--json"]).output)["articles"] == 8
+
+
+def test_cli_map_option_and_exit_code_for_partial_failures(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NEWSBOT_INDEX", str(tmp_path / "index"))
+    monkeypatch.setenv("NEWSBOT_ENCODER", "fake")
+    path = tmp_path / "odd.jsonl"
+    path.write_text(
+        json.dumps({"hed": "Dam inspection ordered", "copy": "Engineers will inspect it."})
+        + "\n{broken\n"
+    )
+    result = CliRunner().invoke(app, ["ingest", "--map", "headline=hed", "--map", "body=copy",
+                                      str(path)])  # fmt: skip
+    assert result.exit_code == 2
+    assert f"failed: {path}:2: not valid JSON" in result.output
+    assert "1 added" in result.output
+    bad = CliRunner().invoke(app, ["ingest", "--map", "nonsense", str(path)])
+    assert bad.exit_code == 1 and "FIELD=KEY" in bad.output
+
+
+def test_write_article_helper_still_builds_txt(tmp_path: Path) -> None:
+    path = write_article(tmp_path, "x.txt", "Head", "Body sentence.", Source="S")
+    assert path.read_text().startswith("Head\nSource: S\n")

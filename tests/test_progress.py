@@ -1,0 +1,67 @@
+"""Progress display: plain lines off a terminal, a rich bar on one, and the summary."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from bot.ingest import IngestReport, ingest
+from bot.progress import IngestProgress, eta, summary
+from bot.store import Store
+from tests.conftest import write_article
+from tests.fakes import FakeEncoder
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_plain_lines_every_interval_with_counts_and_eta() -> None:
+    out, clock = io.StringIO(), Clock()
+    report = IngestReport(added=3, unchanged=1)
+    with IngestProgress(out, terminal=False, interval=10, clock=clock) as update:
+        update("a.txt", 0, 8, report)
+        clock.now = 5
+        update("b.txt", 2, 8, report)  # too soon: nothing printed
+        clock.now = 12
+        update("c.txt", 4, 8, report)
+        clock.now = 30
+        update("", 8, 8, report)  # the end is the summary's job
+    assert out.getvalue().splitlines() == [
+        "ingest: 4/8 sources (50%), 3 added, 0 updated, 1 unchanged, 0 removed, 0 failed, "
+        "0.3 sources/s, ETA 12s"
+    ]
+
+
+def test_terminal_bar_shows_counts_and_eta(
+    store: Store, encoder: FakeEncoder, tmp_path: Path
+) -> None:
+    for i in range(3):
+        write_article(tmp_path, f"a{i}.txt", f"Story {i}", f"Body number {i} of a story.")
+    out = io.StringIO()
+    with IngestProgress(out, terminal=True) as update:
+        report = ingest([str(tmp_path)], store, encoder, progress=update)
+    screen = out.getvalue()
+    assert "ingesting" in screen and "3/3" in screen
+    assert "3 new · 0 same · 0 failed" in screen and "ETA" in screen
+    assert report.added == 3
+
+
+def test_summary_has_throughput() -> None:
+    report = IngestReport(added=90, unchanged=10, chunks_embedded=300, chunks_reused=5,
+                          files=100, seconds=10.0)  # fmt: skip
+    assert summary(report, Path("index")) == (
+        "90 added, 0 updated, 10 unchanged, 0 removed, 0 failed (100 files, 10.0 articles/s, "
+        "300 chunks embedded at 30/s, 5 reused, 10.0 s) -> index/"
+    )
+
+
+def test_eta() -> None:
+    assert eta(0, 10, 5.0) == "unknown"
+    assert eta(5, 10, 5.0) == "5s"
+    assert eta(1, 100, 10.0) == "16m30s"
+    assert eta(10, 10, 5.0) == "0s"

@@ -310,21 +310,21 @@ def eval_(
     """Answer a questions file over a corpus and print quality scores."""
     from bot import evaluate
     from bot.core import Newsbot
+    from bot.embeddings import get_encoder
     from bot.ingest import ingest as run_ingest
     from bot.progress import summary
-    from bot.store import Store
 
     state = _state(ctx)
     if not corpus.is_dir():
         raise typer.BadParameter(f"{corpus} is not a folder", param_hint="--corpus")
     settings = state.settings
-    if "index" not in state.overrides:  # by default each corpus gets its own cached index
+    cached = "index" not in state.overrides  # by default each corpus gets its own cached index
+    if cached:
         settings = settings.model_copy(update={"index": evaluate.default_index(corpus)})
-    bot = Newsbot(settings)
-    store = Store.open(
-        settings.index, fingerprint=bot.encoder.fingerprint, dim=bot.encoder.dim, create=True
-    )
-    report = run_ingest([str(corpus)], store, bot.encoder, prune=True)
+    encoder = get_encoder(settings.encoder)
+    store = evaluate.open_index(settings.index, encoder, disposable=cached)
+    bot = Newsbot(settings, encoder=encoder, store=store)
+    report = run_ingest([str(corpus)], store, encoder, prune=True)
     typer.echo(summary(report, settings.index), err=True)
     items = evaluate.load_questions(questions)[:limit]
     bot.warm_up()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import shutil
 import statistics
 import string
 import time
@@ -17,10 +18,14 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.errors import NewsbotError
+from bot.errors import IndexFormatError, NewsbotError
 from bot.records import Answer
+
+if TYPE_CHECKING:
+    from bot.embeddings import Encoder
+    from bot.store import Store
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 _PUNCT = str.maketrans("", "", string.punctuation + "“”‘’—–…")
@@ -242,6 +247,20 @@ def corpus_reader(corpus: Path) -> Callable[[str], str]:
         return cache[name]
 
     return read
+
+
+def open_index(directory: Path, encoder: Encoder, *, disposable: bool) -> Store:
+    """Open or create the eval index. A disposable (cached) one from another newsbot
+    version or encoder is rebuilt; a user's own index is never deleted."""
+    from bot.store import Store
+
+    try:
+        return Store.open(directory, fingerprint=encoder.fingerprint, dim=encoder.dim, create=True)
+    except IndexFormatError:
+        if not disposable:
+            raise
+        shutil.rmtree(directory)
+        return Store.open(directory, fingerprint=encoder.fingerprint, dim=encoder.dim, create=True)
 
 
 def default_index(corpus: Path) -> Path:

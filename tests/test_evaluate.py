@@ -88,3 +88,22 @@ def test_load_questions_reports_bad_lines(tmp_path: Path) -> None:
     path.write_text(json.dumps(good) + "\n", encoding="utf-8")
     (loaded,) = load_questions(path)
     assert loaded.evidence_files == {"a.txt"} and loaded.question_date.isoformat() == "2018-02-08"  # type: ignore[union-attr]
+
+
+def test_a_stale_cached_eval_index_is_rebuilt_but_a_users_is_not(tmp_path: Path) -> None:
+    from bot.evaluate import open_index
+    from bot.store import Store
+    from tests.fakes import FakeEncoder
+
+    encoder = FakeEncoder()
+    for disposable in (True, False):
+        directory = tmp_path / f"index-{disposable}"
+        Store.open(directory, fingerprint="another-encoder", dim=8, create=True).close()
+        if disposable:
+            store = open_index(directory, encoder, disposable=True)
+            assert store.fingerprint == encoder.fingerprint
+            store.close()
+        else:
+            with pytest.raises(NewsbotError, match="was built with encoder"):
+                open_index(directory, encoder, disposable=False)
+            assert Store.open(directory).fingerprint == "another-encoder"

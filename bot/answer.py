@@ -16,7 +16,7 @@ import numpy as np
 
 from bot.records import DECLINE_TEXT, Citation
 from bot.retrieval import Passage, Retrieval
-from bot.store import SentenceRow, Store
+from bot.store import ArticleRow, SentenceRow, Store
 from bot.terms import content_terms
 
 # A sentence's score: meaning (cosine of question and sentence vectors) and the share of
@@ -152,21 +152,24 @@ def compose(chosen: Sequence[ScoredSentence]) -> tuple[str, list[Citation]]:
         shown = ("… " if g[0].start > g[0].sentence.start else "") + quote
         shown += " …" if g[-1].end < g[-1].sentence.end else ""
         parts.append(f"{shown} [{marker}]")
-        citations.append(
-            Citation(
-                marker=marker,
-                article_id=article.id,
-                headline=article.headline,
-                attribution=article.attribution,
-                published=article.published,
-                url=article.url,
-                source_path=article.source_path,
-                quote=quote,
-                start=start,
-                end=end,
-            )
-        )
+        citations.append(cite(marker, article, start, end))
     return " ".join(parts), citations
+
+
+def cite(marker: int, article: ArticleRow, start: int, end: int) -> Citation:
+    """The citation of `article.body[start:end]` as source [marker]."""
+    return Citation(
+        marker=marker,
+        article_id=article.id,
+        headline=article.headline,
+        attribution=article.attribution,
+        published=article.published,
+        url=article.url,
+        source_path=article.source_path,
+        quote=article.body[start:end],
+        start=start,
+        end=end,
+    )
 
 
 def _adjacent(group: list[ScoredSentence], s: ScoredSentence) -> bool:
@@ -196,8 +199,4 @@ class ExtractiveAnswerer:
         assert best is not None
         scored[0] = trim(best, question, max_words, idf)
         text, citations = compose(select(scored, max_words))
-        # Near-duplicate copies were left out by retrieval; say where else the story ran.
-        citations = [
-            replace(c, also_ran_in=self.store.also_ran_in(c.article_id)) for c in citations
-        ]
         return Draft(text, citations, False, best.score)

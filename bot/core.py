@@ -189,6 +189,10 @@ class Newsbot:
                     today=as_of,
                 )
             timings["generate_ms"] = _ms(mark)
+        # Near-duplicate copies were left out by retrieval; say where else the story ran.
+        answer.citations = [
+            replace(c, also_ran_in=self.store.also_ran_in(c.article_id)) for c in answer.citations
+        ]
         timings["total_ms"] = _ms(started)
         return answer
 

@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from bot.errors import NewsbotError
-from bot.records import Answer, Citation, RetrievedArticle
-from bot.render import to_json
+from bot.records import Answer
+from bot.render import from_json, to_json
 
 FORMAT_VERSION = 1
 KEEP_RETRIEVED = 3  # the closest articles a declined answer shows
@@ -147,7 +147,7 @@ class FeedbackStore:
             row = self._db.execute(
                 "SELECT answer_json FROM answers WHERE id = ?", (answer_id,)
             ).fetchone()
-        return answer_from_json(json.loads(row[0])) if row else None
+        return from_json(json.loads(row[0])) if row else None
 
     def add_vote(self, answer_id: str, *, user: str, channel: str, vote: Vote) -> bool:
         """Store (or change) a user's vote; False when the answer is unknown."""
@@ -198,52 +198,6 @@ class FeedbackStore:
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds")
-
-
-def _date(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
-
-
-def answer_from_json(data: dict[str, Any]) -> Answer:
-    """Rebuild an Answer from its `--json` object (schema_version 1)."""
-    return Answer(
-        question=data["question"],
-        text=data["answer"],
-        declined=data["declined"],
-        citations=[
-            Citation(
-                marker=c["marker"],
-                article_id=c["article_id"],
-                headline=c["headline"],
-                attribution=c["attribution"],
-                published=_date(c["published"]),
-                url=c["url"],
-                source_path=c["source_path"],
-                quote=c["quote"],
-                start=c["start"],
-                end=c["end"],
-                also_ran_in=tuple(c.get("also_ran_in", ())),
-            )
-            for c in data["citations"]
-        ],
-        retrieved=[
-            RetrievedArticle(
-                rank=r["rank"],
-                article_id=r["article_id"],
-                headline=r["headline"],
-                attribution=r["attribution"],
-                published=_date(r["published"]),
-                url=r["url"],
-                source_path=r["source_path"],
-                score=r["score"],
-            )
-            for r in data["retrieved"]
-        ],
-        timings=data.get("timings", {}),
-        notes=list(data.get("notes", [])),
-        search_query=data.get("search_query", ""),
-        answered_by=data.get("answered_by", "extractive"),
-    )
 
 
 # --- export --------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
+from bot.answer import cite
 from bot.errors import ModelError
 from bot.llm import ChatLLM, TokenFn
 from bot.records import DECLINE_TEXT, Answer, Citation, Verification
@@ -276,16 +277,4 @@ def _citation(marker: int, source: Source, span: tuple[int, int]) -> Citation:
     if span == (0, 0):  # the clause had nothing to check: show the start of what was given
         first = source.evidence.sentences
         span = first[0] if first else source.passages[0]
-    start, end = span
-    return Citation(
-        marker=marker,
-        article_id=a.id,
-        headline=a.headline,
-        attribution=a.attribution,
-        published=a.published,
-        url=a.url,
-        source_path=a.source_path,
-        quote=a.body[start:end],
-        start=start,
-        end=end,
-    )
+    return cite(marker, a, *span)

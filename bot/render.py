@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from bot.dates import to_iso
+from bot.dates import from_iso, to_iso
 from bot.records import Answer, Citation, RetrievedArticle, Verification
 
 JSON_SCHEMA_VERSION = 1
@@ -144,3 +144,50 @@ def to_json(answer: Answer) -> dict[str, Any]:
         "model": answer.model,
         "verification": _verification_json(answer.verification),
     }
+
+
+def from_json(data: dict[str, Any]) -> Answer:
+    """The inverse of `to_json` (schema_version 1): an Answer stored as JSON, read back."""
+    v = data.get("verification")
+    return Answer(
+        question=data["question"],
+        text=data["answer"],
+        declined=data["declined"],
+        citations=[
+            Citation(
+                marker=c["marker"],
+                article_id=c["article_id"],
+                headline=c["headline"],
+                attribution=c["attribution"],
+                published=from_iso(c["published"]),
+                url=c["url"],
+                source_path=c["source_path"],
+                quote=c["quote"],
+                start=c["start"],
+                end=c["end"],
+                also_ran_in=tuple(c.get("also_ran_in", ())),
+            )
+            for c in data["citations"]
+        ],
+        retrieved=[
+            RetrievedArticle(
+                rank=r["rank"],
+                article_id=r["article_id"],
+                headline=r["headline"],
+                attribution=r["attribution"],
+                published=from_iso(r["published"]),
+                url=r["url"],
+                source_path=r["source_path"],
+                score=r["score"],
+            )
+            for r in data["retrieved"]
+        ],
+        timings=data.get("timings", {}),
+        notes=list(data.get("notes", [])),
+        search_query=data.get("search_query", ""),
+        answered_by=data.get("answered_by", "extractive"),
+        model=data.get("model"),
+        verification=Verification(v["outcome"], v["model_answer"], tuple(v["removed"]))
+        if v
+        else None,
+    )

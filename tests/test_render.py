@@ -95,3 +95,21 @@ def test_json_is_stable_and_serialisable() -> None:
     }
     assert data["retrieved"][0]["score"] == 0.71
     json.dumps(data)
+
+
+def test_json_round_trips() -> None:
+    from dataclasses import replace
+
+    from bot.records import Verification
+    from bot.render import from_json
+
+    original = replace(
+        answer(),
+        notes=["Searched articles published last week (2018-02-05 to 2018-02-11)."],
+        model="openai:m",
+        answered_by="openai:m",
+        verification=Verification(
+            "edited", "raw text [9]", ("cites [9], which is not one of the sources",)
+        ),
+    )
+    assert from_json(json.loads(json.dumps(to_json(original)))) == original

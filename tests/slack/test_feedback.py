@@ -13,9 +13,9 @@ from typer.testing import CliRunner
 
 from bot.cli import app
 from bot.errors import NewsbotError
-from bot.feedback import FeedbackStore, answer_from_json, feedback_csv, feedback_json
+from bot.feedback import FeedbackStore, feedback_csv, feedback_json
 from bot.records import RetrievedArticle
-from bot.render import to_json
+from bot.render import from_json, to_json
 from tests.slack.conftest import citation, make_answer
 
 
@@ -85,7 +85,7 @@ def test_exports(store: FeedbackStore) -> None:
     data = feedback_json(rows)
     assert data[0]["answer"] == "The mayor resigned on Monday. [1]"
     assert data[0]["citations"][0]["quote"] == "The mayor resigned on Monday."
-    assert answer_from_json(to_json(make_answer("x"))).citations[0].published is not None
+    assert from_json(to_json(make_answer("x"))).citations[0].published is not None
 
 
 def test_feedback_cli_lists_and_exports(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

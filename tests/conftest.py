@@ -1,11 +1,14 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from click.testing import Result
+from typer.testing import CliRunner
 
+from bot.cli import app
 from bot.config import Settings
 from bot.core import Newsbot
 from bot.embeddings import register_encoder
@@ -44,6 +47,21 @@ def store(settings: Settings, encoder: FakeEncoder) -> Iterator[Store]:
 @pytest.fixture
 def newsbot(settings: Settings, encoder: FakeEncoder, store: Store) -> Newsbot:
     return Newsbot(settings, encoder=encoder, store=store)
+
+
+@pytest.fixture
+def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Result]:
+    """Run `newsbot ARGS...` through typer's runner: fake encoder, index in tmp_path."""
+    monkeypatch.setenv("NEWSBOT_INDEX", str(tmp_path / "index"))
+    monkeypatch.setenv("NEWSBOT_ENCODER", "fake")
+    monkeypatch.setenv("NEWSBOT_HISTORY_FILE", str(tmp_path / "history"))
+    monkeypatch.chdir(tmp_path)  # no stray .env; relative paths land in tmp_path
+    runner = CliRunner()
+
+    def invoke(*args: str, input: str | None = None) -> Result:
+        return runner.invoke(app, list(args), input=input)
+
+    return invoke
 
 
 @pytest.fixture

@@ -8,24 +8,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from bot.cli import app
 from tests.conftest import write_article
 
 
 @pytest.fixture
-def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("NEWSBOT_INDEX", str(tmp_path / "index"))
-    monkeypatch.setenv("NEWSBOT_ENCODER", "fake")
-    monkeypatch.setenv("NEWSBOT_HISTORY_FILE", str(tmp_path / "history"))
-    monkeypatch.chdir(tmp_path)  # no stray .env; relative paths land in tmp_path
-    runner = CliRunner()
-
-    def invoke(*args: str, input: str | None = None):  # type: ignore[no-untyped-def]
-        return runner.invoke(app, list(args), input=input)
-
-    return invoke
+def run(cli):  # type: ignore[no-untyped-def]
+    return cli
 
 
 @pytest.fixture

@@ -8,9 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from bot.cli import app
 from tests.conftest import write_article
 from tests.llm_server import LLMServer, Reply
 
@@ -22,12 +20,8 @@ BAD = (
 
 
 @pytest.fixture
-def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("NEWSBOT_INDEX", str(tmp_path / "index"))
-    monkeypatch.setenv("NEWSBOT_ENCODER", "fake")
-    monkeypatch.setenv("NEWSBOT_HISTORY_FILE", str(tmp_path / "history"))
+def run(cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
     monkeypatch.setenv("NEWSBOT_LLM_RETRIES", "0")
-    monkeypatch.chdir(tmp_path)
     folder = tmp_path / "news"
     folder.mkdir()
     write_article(
@@ -38,13 +32,8 @@ def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-unt
         Source="Gazette",
         Published="2018-02-05",
     )
-    runner = CliRunner()
-    assert runner.invoke(app, ["ingest", str(folder)]).exit_code == 0
-
-    def invoke(*args: str, input: str | None = None):  # type: ignore[no-untyped-def]
-        return runner.invoke(app, list(args), input=input)
-
-    return invoke
+    assert cli("ingest", str(folder)).exit_code == 0
+    return cli
 
 
 def test_ask_json_names_the_model_and_what_verification_did(run) -> None:  # type: ignore[no-untyped-def]

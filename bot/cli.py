@@ -161,7 +161,11 @@ def ingest(
     options = LoadOptions(fields=FieldMap.parse(field_map or []))
     bot = state.newsbot()
     store = Store.open(
-        settings.index, fingerprint=bot.encoder.fingerprint, dim=bot.encoder.dim, create=True
+        settings.index,
+        fingerprint=bot.encoder.fingerprint,
+        dim=bot.encoder.dim,
+        create=True,
+        index_type=settings.index_type,
     )
     with IngestProgress() as progress:
         report = run_ingest(
@@ -322,7 +326,11 @@ def eval_(
         settings = settings.model_copy(update={"index": evaluate.default_index(corpus)})
     bot = Newsbot(settings)
     store = Store.open(
-        settings.index, fingerprint=bot.encoder.fingerprint, dim=bot.encoder.dim, create=True
+        settings.index,
+        fingerprint=bot.encoder.fingerprint,
+        dim=bot.encoder.dim,
+        create=True,
+        index_type=settings.index_type,
     )
     report = run_ingest([str(corpus)], store, bot.encoder, prune=True)
     typer.echo(summary(report, settings.index), err=True)
@@ -344,7 +352,7 @@ def eval_(
 def _open_store(state: State) -> Any:
     from bot.store import Store
 
-    return Store.open(state.settings.index)
+    return Store.open(state.settings.index, index_type=state.settings.index_type)
 
 
 @app.command("list")

@@ -111,3 +111,26 @@ def write_corpus(folder: Path, n: int, seed: int = 7) -> list[str]:
             (folder / item.name).write_text(item.text, encoding="utf-8")
         done.write_text(f"{n} {seed}\n")
     return [item.question for item in items]
+
+
+def corpus_index(n: int, encoder_name: str = "minilm", root: Path | None = None) -> Path:
+    """A newsbot index of the n-article generated corpus, built once and kept (in the
+    temporary directory unless `root`); returns the index directory."""
+    import tempfile
+
+    from bot.embeddings import get_encoder
+    from bot.ingest import ingest
+    from bot.store import Store
+
+    base = root or Path(tempfile.gettempdir()) / "newsbot-bench"
+    corpus = base / f"news-{n}"
+    write_corpus(corpus, n)
+    index = base / f"index-{n}-{encoder_name}"
+    done = index.with_name(index.name + ".complete")
+    if not done.exists():
+        encoder = get_encoder(encoder_name)
+        store = Store.open(index, fingerprint=encoder.fingerprint, dim=encoder.dim, create=True)
+        report = ingest([str(corpus)], store, encoder)
+        store.close()
+        done.write_text(f"{report.added} articles, {report.chunks_embedded} chunks\n")
+    return index

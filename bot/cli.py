@@ -323,7 +323,8 @@ def eval_(
         raise typer.BadParameter(f"{corpus} is not a folder", param_hint="--corpus")
     settings = state.settings
     if "index" not in state.overrides:  # by default each corpus gets its own cached index
-        settings = settings.model_copy(update={"index": evaluate.default_index(corpus)})
+        index = evaluate.default_index(corpus, settings.encoder)
+        settings = settings.model_copy(update={"index": index})
     bot = Newsbot(settings)
     store = Store.open(
         settings.index,

@@ -244,10 +244,12 @@ def corpus_reader(corpus: Path) -> Callable[[str], str]:
     return read
 
 
-def default_index(corpus: Path) -> Path:
-    """A cached index per corpus folder, so a second eval run reuses the embeddings."""
+def default_index(corpus: Path, encoder: str = "minilm") -> Path:
+    """A cached index per corpus folder (and encoder), so a second eval run reuses the
+    embeddings."""
     key = hashlib.sha256(str(corpus.resolve()).encode()).hexdigest()[:10]
-    return Path.home() / ".cache" / "newsbot" / f"eval-{corpus.resolve().name}-{key}"
+    suffix = "" if encoder == "minilm" else f"-{encoder}"
+    return Path.home() / ".cache" / "newsbot" / f"eval-{corpus.resolve().name}-{key}{suffix}"
 
 
 def table(scores: Scores, title: str = "newsbot") -> str:

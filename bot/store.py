@@ -193,6 +193,11 @@ def _vector(blob: bytes) -> np.ndarray:
     return np.frombuffer(blob, "<f4")
 
 
+def _encoder_name(fingerprint: str) -> str:
+    """The NEWSBOT_ENCODER name inside a fingerprint ('model:name')."""
+    return fingerprint.rsplit(":", 1)[-1]
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -261,10 +266,13 @@ class Store:
                 "newsbot ingest."
             )
         if fingerprint is not None and meta["encoder"] != fingerprint:
+            built, used = _encoder_name(meta["encoder"]), _encoder_name(fingerprint)
             raise IndexFormatError(
-                f"The index in {directory}/ was built with encoder {meta['encoder']!r}, "
-                f"but this newsbot embeds questions with {fingerprint!r}; their vectors don't "
-                f"compare. Use the index's encoder (NEWSBOT_ENCODER) or rebuild the index."
+                f"The index in {directory}/ was built with encoder {built!r} "
+                f"({meta['encoder']}), but this newsbot embeds with {used!r} ({fingerprint}); "
+                f"their vectors don't compare. Set NEWSBOT_ENCODER={built} to use this index, "
+                f"or build a new one with {used!r} (another --index, or move {directory}/ "
+                "away and run newsbot ingest)."
             )
         return cls(directory, conn, index_type)
 

@@ -60,8 +60,8 @@ def test_ivf_lists_grow_with_the_square_root_and_always_have_training_points() -
     assert vectors.nlist_for(100_000) == 1024
     for n in (1, 50, 999, 123_456):
         assert vectors.nlist_for(n) * vectors.IVF_TRAIN_PER_LIST <= max(n, 40)
-    assert vectors.nprobe_for(4096) == 64
-    assert vectors.nprobe_for(256) == 16
+    assert vectors.nprobe_for(4096) == 128
+    assert vectors.nprobe_for(256) == 32
     assert vectors.nprobe_for(8) == 8  # few lists: search them all
 
 

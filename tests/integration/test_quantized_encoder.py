@@ -40,11 +40,11 @@ def test_int8_vectors_are_close_to_the_float_models(
     ref, ref_sentences = real_encoder.encode_with_sentences(texts, spans)
     assert ours.shape == ref.shape and np.allclose(np.linalg.norm(ours, axis=1), 1, atol=1e-5)
     cosines = np.sum(ours * ref, axis=1)
-    assert cosines.min() >= 0.95 and cosines.mean() >= 0.97, cosines
+    assert cosines.min() >= 0.96 and cosines.mean() >= 0.975, cosines
     sentence_cosines = np.concatenate(
         [np.sum(a * b, axis=1) for a, b in zip(our_sentences, ref_sentences, strict=True)]
     )
-    assert sentence_cosines.min() >= 0.9 and sentence_cosines.mean() >= 0.96, sentence_cosines
+    assert sentence_cosines.min() >= 0.94 and sentence_cosines.mean() >= 0.97, sentence_cosines
     assert not np.allclose(ours, ref, atol=1e-4)  # really another (quantized) model
 
 

@@ -118,6 +118,7 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--noise", type=float, default=0.5)
+    parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "newsbot-bench")
     args = parser.parse_args()
 
     import faiss
@@ -125,9 +126,9 @@ def main() -> None:
     from bot.embeddings import get_encoder
 
     encoder = get_encoder("minilm")
-    index_dir = args.index or corpus_index(args.articles)
+    questions = write_corpus(args.cache / f"news-{args.articles}", args.articles)
+    index_dir = args.index or corpus_index(args.articles, "minilm", args.cache)
     base = real_vectors(index_dir)
-    questions = write_corpus(index_dir.parent / f"news-{args.articles}", args.articles)
     queries = encoder.encode(questions[: args.queries])
     kinds = [k for k in args.kinds.split(",") if k]
     print(

@@ -8,7 +8,7 @@ model and embeds one query: no process answering a question with this model can 
 `newsbot ask` runs against the generated 1,500-article index (built once, see
 bench/newsgen.py), so loading SQLite, FAISS and BM25 is in its time. Commands alternate
 (floor, ask, help, floor, ...); each figure is the median wall time of --runs, with the
-child's own peak RSS (wait4). One untimed run of each first warms the page cache.
+child's own peak RSS (wait4). Untimed runs of each first (--warmups) warm the page cache.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--articles", type=int, default=1500)
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--warmups", type=int, default=1, help="untimed runs of each first")
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "newsbot-bench")
     args = parser.parse_args()
     index = corpus_index(args.articles, "minilm", args.cache)
@@ -50,8 +51,9 @@ def main() -> None:
         "ask": ("newsbot ask QUESTION", [newsbot, "ask", QUESTION]),
         "help": ("newsbot --help", [newsbot, "--help"]),
     }  # fmt: skip
-    for _, argv in commands.values():
-        run_child(argv, env)  # warm the page cache
+    for _ in range(args.warmups):
+        for _, argv in commands.values():
+            run_child(argv, env)  # warm the page cache
     times: dict[str, list[float]] = {k: [] for k in commands}
     rss: dict[str, list[float]] = {k: [] for k in commands}
     for _ in range(args.runs):

@@ -31,7 +31,7 @@ Index = Any  # faiss.Index; faiss is imported lazily so `newsbot --help` stays f
 
 KINDS = ("flat", "ivf", "hnsw")
 INDEX_TYPES = ("auto", *KINDS)
-FLAT_MAX = 100_000  # exact search costs ~15 ms per question at 100k vectors on 2 cores
+FLAT_MAX = 100_000  # exact search costs ~8 ms per question at 100k vectors (one thread)
 HNSW_M = 32  # graph neighbours per vector
 HNSW_EF_CONSTRUCTION = 64
 HNSW_EF_SEARCH = 512  # recall@10 0.97 at 1M news vectors (bench/vectors_scale.py), ~1.5 ms

@@ -45,7 +45,7 @@ def test_answer_latency(tmp_path: Path) -> None:
 
 
 def test_cold_start(tmp_path: Path) -> None:
-    out = run(str(BENCH / "cold_start.py"), "--articles", "3", "--runs", "1",
+    out = run(str(BENCH / "cold_start.py"), "--articles", "3", "--runs", "1", "--warmups", "0",
               "--cache", str(tmp_path), cwd=tmp_path)  # fmt: skip
     table = rows(out)
     assert [r[0] for r in table][1:] == ["newsbot ask QUESTION", "newsbot --help"]

@@ -138,8 +138,9 @@ class Encoder(Embeddings):
 
 class QuantizedEncoder(Encoder):
     """The same model with its linear layers in int8 (PyTorch dynamic quantization), made
-    from the packaged weights when it loads: about 1.7 times as fast on a CPU, vectors at
-    ~0.98 cosine of the float model's. Its vectors differ, so it needs its own index."""
+    from the packaged weights when it loads: about twice as fast on a CPU, vectors at
+    ~0.98 cosine of the float model's (bench/encoder_speed.py). Its vectors differ, so it
+    needs its own index."""
 
     name = "minilm-int8"
 
@@ -160,7 +161,8 @@ def quantize_int8(model: SentenceTransformer) -> SentenceTransformer:
         from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
 
         # One scale per output channel, not per matrix: cosine to the float vectors 0.98
-        # on news chunks instead of 0.94, for 1.7x the speed instead of 2x.
+        # on news chunks instead of 0.94, for a little less speed (1.7x against 2.0x side
+        # by side on a busy machine).
         quantize_dynamic(
             model[0].auto_model,
             {torch.nn.Linear: per_channel_dynamic_qconfig},

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from bot.embeddings import get_encoder
+from bot.embeddings import QuantizedEncoder, get_encoder
 from bot.errors import ConfigError, IndexFormatError
 from bot.store import Store
 
 
-def test_the_quantized_encoder_is_available_by_name_without_loading_it() -> None:
+def test_the_quantized_encoder_is_available_by_name_and_loads_lazily() -> None:
     encoder = get_encoder("minilm-int8")
+    assert isinstance(encoder, QuantizedEncoder)
     assert encoder.fingerprint == "sentence-transformers/all-MiniLM-L6-v2:minilm-int8"
     assert encoder.fingerprint != get_encoder("minilm").fingerprint
-    assert encoder._model is None  # the model loads on first use, not on lookup
+    assert QuantizedEncoder()._model is None  # the model loads on first use, not when made
     with pytest.raises(ConfigError, match="available: minilm, minilm-int8"):
         get_encoder("minilm-fp16")
 

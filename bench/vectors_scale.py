@@ -12,7 +12,9 @@ questions embedded by the same model. Every search goes through `bot.vectors.sea
 k=100, the number of candidates newsbot's retriever asks for; recall@10 compares its top
 10 with exact search over the same vectors. Latency: p50/p95 over the queries, the
 median of --repeats passes; memory: the index's size as FAISS writes it (what a reader
-holds in memory); build: one build (training included), not repeated.
+holds in memory); build: one build (training included), not repeated. Two filters (a
+random 1 % and 30 % of the ids, like one outlet's week and a broad date range) report
+recall@10 against exact search among the allowed vectors, and p50 latency (one pass).
 """
 
 from __future__ import annotations
@@ -71,8 +73,29 @@ def index_bytes(index: object) -> int:
         return path.stat().st_size
 
 
+FILTER_SHARES = (0.01, 0.3)  # a narrow filter (one outlet, one week) and a broad one
+
+
+def filters(n: int) -> list[np.ndarray]:
+    """Allowed ids for each filter share: scattered, as an outlet's or a period's chunks."""
+    rng = np.random.default_rng(5)
+    return [
+        np.sort(rng.choice(n, max(1, int(n * share)), replace=False)) for share in FILTER_SHARES
+    ]
+
+
+def filtered_truth(data: np.ndarray, queries: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+    scores = queries @ data[allowed].T
+    return allowed[np.argsort(-scores, axis=1)[:, :K_RECALL]]
+
+
 def measure(
-    kind: str, data: np.ndarray, queries: np.ndarray, truth: np.ndarray, repeats: int
+    kind: str,
+    data: np.ndarray,
+    queries: np.ndarray,
+    truth: np.ndarray,
+    repeats: int,
+    allowed_sets: list[tuple[np.ndarray, np.ndarray]],
 ) -> dict[str, float]:
     from bot import vectors
 
@@ -96,6 +119,15 @@ def measure(
                 hits += len(set(found[:K_RECALL].tolist()) & set(truth[i].tolist()))
         p50s.append(percentile(times, 50))
         p95s.append(percentile(times, 95))
+    filtered = []
+    for allowed, allowed_truth in allowed_sets:
+        times, hits = [], 0
+        for i, q in enumerate(queries):
+            t = time.perf_counter()
+            _, found = vectors.search(index, q, K_SEARCH, allowed)
+            times.append((time.perf_counter() - t) * 1000)
+            hits += len(set(found[:K_RECALL].tolist()) & set(allowed_truth[i].tolist()))
+        filtered.append(f"{hits / (len(queries) * K_RECALL):.3f} / {percentile(times, 50):.2f}")
     described = vectors.describe(index)
     del index
     gc.collect()
@@ -106,6 +138,7 @@ def measure(
         "p50": median(p50s),
         "p95": median(p95s),
         "described": described,  # type: ignore[dict-item]
+        "filtered": filtered,  # type: ignore[dict-item]
     }
 
 
@@ -143,12 +176,14 @@ def main() -> None:
         exact.add(data)
         _, truth = exact.search(queries, K_RECALL)
         del exact
+        allowed_sets = [(a, filtered_truth(data, queries, a)) for a in filters(n)]
         for kind in kinds:
-            m = measure(kind, data, queries, truth, args.repeats)
+            m = measure(kind, data, queries, truth, args.repeats, allowed_sets)
             label = "flat (exact, baseline)" if kind == "flat" else kind
             rows.append(
                 [f"{n:,}", label, f"{m['build_s']:.1f}", f"{m['mb']:,.0f}",
-                 f"{m['recall']:.3f}", f"{m['p50']:.2f}", f"{m['p95']:.2f}", m["described"]]
+                 f"{m['recall']:.3f}", f"{m['p50']:.2f}", f"{m['p95']:.2f}", *m["filtered"],
+                 m["described"]]
             )  # fmt: skip
             print(f"  {rows[-1]}", file=sys.stderr, flush=True)
         del data
@@ -163,6 +198,7 @@ def main() -> None:
                 "recall@10",
                 "p50 ms",
                 "p95 ms",
+                *[f"filter {share:.0%}: recall@10 / p50 ms" for share in FILTER_SHARES],
                 "as built",
             ],
             rows,

@@ -35,6 +35,7 @@ FLAT_MAX = 100_000  # exact search costs ~8 ms per question at 100k vectors (one
 HNSW_M = 32  # graph neighbours per vector
 HNSW_EF_CONSTRUCTION = 64
 HNSW_EF_SEARCH = 512  # recall@10 0.97 at 1M news vectors (bench/vectors_scale.py), ~1.5 ms
+HNSW_EF_FILTER_MAX = 1024  # beam width cap when a filter leaves a share of the graph
 HNSW_MAX_TOMBSTONES = 0.2  # rebuild when this share of the graph is removed vectors
 IVF_TRAIN_PER_LIST = 40  # k-means sample: FAISS wants at least 39 points per list
 IVF_TRAIN_MAX = 164_000  # ... but no more (enough for 4096 lists): bounds the build time
@@ -43,9 +44,10 @@ IVF_TRAIN_MAX = 164_000  # ... but no more (enough for 4096 lists): bounds the b
 IVF_NPROBE_SHARE = 1 / 32
 IVF_NPROBE_MIN = 32
 # A filter that allows at most this many vectors is searched exactly over just those
-# (approximate indexes find few of a small allowed set); larger ones search the index
-# with a selector and proportionally more effort.
-EXACT_FILTER_MAX = 20_000
+# (an HNSW beam finds few members of a small allowed set); larger ones search the index
+# with a selector and more effort. Chosen from bench/vectors_scale.py at 1M vectors:
+# reading codes back one by one costs ~2 µs each.
+EXACT_FILTER_MAX = {"ivf": 2_000, "hnsw": 5_000}
 _TOMBSTONE = -1
 
 
@@ -239,33 +241,53 @@ def search(
     faiss.omp_set_num_threads(1)
     q = _f32(query.reshape(1, -1))
     kind_ = kind(index)
-    if kind_ != "flat" and allowed is not None and len(allowed) <= EXACT_FILTER_MAX:
+    if kind_ != "flat" and allowed is not None and len(allowed) <= EXACT_FILTER_MAX[kind_]:
         found = _exact_among(index, q[0], k, allowed)
         if found is not None:
             return found
-    sel = None
-    if allowed is not None:
-        sel = faiss.IDSelectorBatch(np.ascontiguousarray(allowed, np.int64))
+    sel, bitmap = _selector(allowed) if allowed is not None else (None, None)
     share = 1.0 if allowed is None else max(len(allowed) / index.ntotal, 1e-6)
     params: Any
     if kind_ == "ivf":
-        nprobe = _inner(index).nprobe
-        # A filter leaves a share of each list: search proportionally more lists.
+        inner = _inner(index)
+        # The nearest allowed vectors lie in the nearest lists, as without a filter; but a
+        # filter leaves only a share of each list, so search enough lists to meet about
+        # twice k allowed vectors (all lists for a very narrow filter).
+        per_list = share * index.ntotal / inner.nlist
+        wanted = math.ceil(2 * k / max(per_list, 1e-9))
         params = faiss.SearchParametersIVF(
-            sel=sel, nprobe=min(_inner(index).nlist, max(nprobe, math.ceil(nprobe / share)))
+            sel=sel, nprobe=min(inner.nlist, max(inner.nprobe, wanted))
         )
     elif kind_ == "hnsw":
         if sel is None:  # tombstones have id -1 in the id map: never return them
             sel = faiss.IDSelectorNot(faiss.IDSelectorBatch(np.asarray([_TOMBSTONE], np.int64)))
         ef = _inner(index).hnsw.efSearch
         params = faiss.SearchParametersHNSW(
-            sel=sel, efSearch=min(1024, max(ef, k, math.ceil(ef / share)))
+            sel=sel, efSearch=min(HNSW_EF_FILTER_MAX, max(ef, k, math.ceil(ef / share)))
         )
     else:
         params = faiss.SearchParameters(sel=sel) if sel is not None else None
     scores, ids = index.search(q, k, params=params)
+    del bitmap  # kept alive until here: the selector reads it during the search
     keep = ids[0] >= 0
     return scores[0][keep], ids[0][keep]
+
+
+def _selector(allowed: np.ndarray) -> tuple[Any, np.ndarray | None]:
+    """A FAISS selector of the allowed ids, and the buffer it reads (keep it alive).
+
+    Ids come from SQLite's counter, so a bitmap over them is small: it is built in a
+    millisecond where a hash set of 300,000 ids took 36 ms, and ids out of its range (HNSW
+    tombstones, -1) are simply not members. Very sparse ids get the hash set."""
+    faiss = _faiss()
+    ids = np.ascontiguousarray(allowed, np.int64)
+    top = int(ids.max()) + 1 if len(ids) else 1
+    if top > 64 * len(ids) + 10_000_000:
+        return faiss.IDSelectorBatch(ids), None
+    bits = np.zeros(top, bool)
+    bits[ids] = True
+    bitmap = np.packbits(bits, bitorder="little")
+    return faiss.IDSelectorBitmap(len(bitmap), faiss.swig_ptr(bitmap)), bitmap
 
 
 def _exact_among(

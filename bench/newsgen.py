@@ -1,9 +1,9 @@
 """Generated news-length articles and questions about them, for the speed benchmarks.
 
 Deterministic (seeded): the same arguments give the same corpus, so an index built once
-is reused by later runs. Articles are plain-text files in the seed format, 350-800 words
-(8-14 paragraphs of 2-4 sentences), from a few outlets over a year, on six beats; each
-comes with a question whose answer is one of its sentences.
+is reused by later runs. Articles are plain-text files in the seed format, 250-760 words
+(8-14 paragraphs of 2-4 sentences, median 500 words), from a few outlets over a year, on
+six beats; each comes with a question whose answer is one of its sentences.
 """
 
 from __future__ import annotations

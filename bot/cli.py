@@ -161,7 +161,11 @@ def ingest(
     options = LoadOptions(fields=FieldMap.parse(field_map or []))
     bot = state.newsbot()
     store = Store.open(
-        settings.index, fingerprint=bot.encoder.fingerprint, dim=bot.encoder.dim, create=True
+        settings.index,
+        fingerprint=bot.encoder.fingerprint,
+        dim=bot.encoder.dim,
+        create=True,
+        index_type=settings.index_type,
     )
     with IngestProgress() as progress:
         report = run_ingest(
@@ -320,9 +324,12 @@ def eval_(
     settings = state.settings
     cached = "index" not in state.overrides  # by default each corpus gets its own cached index
     if cached:
-        settings = settings.model_copy(update={"index": evaluate.default_index(corpus)})
+        index = evaluate.default_index(corpus, settings.encoder)
+        settings = settings.model_copy(update={"index": index})
     encoder = get_encoder(settings.encoder)
-    store = evaluate.open_index(settings.index, encoder, disposable=cached)
+    store = evaluate.open_index(
+        settings.index, encoder, disposable=cached, index_type=settings.index_type
+    )
     bot = Newsbot(settings, encoder=encoder, store=store)
     report = run_ingest([str(corpus)], store, encoder, prune=True)
     typer.echo(summary(report, settings.index), err=True)
@@ -344,7 +351,7 @@ def eval_(
 def _open_store(state: State) -> Any:
     from bot.store import Store
 
-    return Store.open(state.settings.index)
+    return Store.open(state.settings.index, index_type=state.settings.index_type)
 
 
 @app.command("list")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import tzinfo
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
@@ -123,3 +123,10 @@ class Settings(BaseSettings):
     @property
     def feedback_path(self) -> Path:
         return self.feedback_db or self.index.parent / "feedback.sqlite"
+
+    # --- Speed and scale (issue 7: bot/vectors.py, the encoders in bot/embeddings.py) ---
+    index_type: Literal["auto", "flat", "ivf", "hnsw"] = Field(
+        "auto",
+        description="FAISS index kind: auto (exact up to 100,000 chunks, then IVF), flat, "
+        "ivf (8-bit codes, k-means lists) or hnsw (graph over 8-bit codes).",
+    )

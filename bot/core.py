@@ -80,7 +80,11 @@ class Newsbot:
     def store(self) -> Store:
         with self._lock:
             if self._store is None:
-                self._store = Store.open(self.settings.index, fingerprint=self.encoder.fingerprint)
+                self._store = Store.open(
+                    self.settings.index,
+                    fingerprint=self.encoder.fingerprint,
+                    index_type=self.settings.index_type,
+                )
             return self._store
 
     @property

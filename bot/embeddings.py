@@ -42,8 +42,11 @@ class Encoder(Embeddings):
     def model(self) -> SentenceTransformer:
         with self._lock:
             if self._model is None:
-                self._model = _load_model()
+                self._model = self._load()
             return self._model
+
+    def _load(self) -> SentenceTransformer:
+        return _load_model()
 
     @property
     def fingerprint(self) -> str:
@@ -133,6 +136,42 @@ class Encoder(Embeddings):
         return _normalise(result)
 
 
+class QuantizedEncoder(Encoder):
+    """The same model with its linear layers in int8 (PyTorch dynamic quantization), made
+    from the packaged weights when it loads: about twice as fast on a CPU, vectors at
+    ~0.98 cosine of the float model's (bench/encoder_speed.py). Its vectors differ, so it
+    needs its own index."""
+
+    name = "minilm-int8"
+
+    def _load(self) -> SentenceTransformer:
+        return quantize_int8(_load_model())
+
+
+def quantize_int8(model: SentenceTransformer) -> SentenceTransformer:
+    """Replace the transformer's nn.Linear layers by int8 ones, in place."""
+    import warnings
+
+    import torch
+
+    with warnings.catch_warnings():
+        # torch.ao.quantization is deprecated upstream in favour of torchao; torch is pinned
+        # (2.13), where it works. An ONNX export would be the way on once it is removed.
+        warnings.simplefilter("ignore")
+        from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
+
+        # One scale per output channel, not per matrix: cosine to the float vectors 0.98
+        # on news chunks instead of 0.94, for a little less speed (1.7x against 2.0x side
+        # by side on a busy machine).
+        quantize_dynamic(
+            model[0].auto_model,
+            {torch.nn.Linear: per_channel_dynamic_qconfig},
+            dtype=torch.qint8,
+            inplace=True,
+        )
+    return model
+
+
 def _normalise(x: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(x, axis=1, keepdims=True)
     return (x / np.maximum(norms, 1e-12)).astype(np.float32)
@@ -154,7 +193,10 @@ def _load_model() -> SentenceTransformer:
 
 
 _ENCODERS: dict[str, Encoder] = {}
-_FACTORIES: dict[str, Callable[[], Encoder]] = {"minilm": Encoder}
+_FACTORIES: dict[str, Callable[[], Encoder]] = {
+    "minilm": Encoder,
+    "minilm-int8": QuantizedEncoder,
+}
 _ENCODERS_LOCK = threading.Lock()
 
 

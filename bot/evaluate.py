@@ -249,24 +249,37 @@ def corpus_reader(corpus: Path) -> Callable[[str], str]:
     return read
 
 
-def open_index(directory: Path, encoder: Encoder, *, disposable: bool) -> Store:
+def open_index(
+    directory: Path, encoder: Encoder, *, disposable: bool, index_type: str = "auto"
+) -> Store:
     """Open or create the eval index. A disposable (cached) one from another newsbot
     version or encoder is rebuilt; a user's own index is never deleted."""
     from bot.store import Store
 
+    def open_() -> Store:
+        return Store.open(
+            directory,
+            fingerprint=encoder.fingerprint,
+            dim=encoder.dim,
+            create=True,
+            index_type=index_type,
+        )
+
     try:
-        return Store.open(directory, fingerprint=encoder.fingerprint, dim=encoder.dim, create=True)
+        return open_()
     except IndexFormatError:
         if not disposable:
             raise
         shutil.rmtree(directory)
-        return Store.open(directory, fingerprint=encoder.fingerprint, dim=encoder.dim, create=True)
+        return open_()
 
 
-def default_index(corpus: Path) -> Path:
-    """A cached index per corpus folder, so a second eval run reuses the embeddings."""
+def default_index(corpus: Path, encoder: str = "minilm") -> Path:
+    """A cached index per corpus folder (and encoder), so a second eval run reuses the
+    embeddings."""
     key = hashlib.sha256(str(corpus.resolve()).encode()).hexdigest()[:10]
-    return Path.home() / ".cache" / "newsbot" / f"eval-{corpus.resolve().name}-{key}"
+    suffix = "" if encoder == "minilm" else f"-{encoder}"
+    return Path.home() / ".cache" / "newsbot" / f"eval-{corpus.resolve().name}-{key}{suffix}"
 
 
 def table(scores: Scores, title: str = "newsbot") -> str:

@@ -10,6 +10,7 @@ articles without a restart. Nothing here is pickled.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import shutil
@@ -192,6 +193,11 @@ def _vector(blob: bytes) -> np.ndarray:
     return np.frombuffer(blob, "<f4")
 
 
+def _encoder_name(fingerprint: str) -> str:
+    """The NEWSBOT_ENCODER name inside a fingerprint ('model:name')."""
+    return fingerprint.rsplit(":", 1)[-1]
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -207,8 +213,9 @@ def _connect(path: Path) -> sqlite3.Connection:
 class Store:
     """An open index directory. Safe to share between threads."""
 
-    def __init__(self, directory: Path, conn: sqlite3.Connection) -> None:
+    def __init__(self, directory: Path, conn: sqlite3.Connection, index_type: str = "auto") -> None:
         self.directory = directory
+        self.index_type = index_type  # NEWSBOT_INDEX_TYPE: the FAISS index kind commits keep
         self._conn = conn
         self._lock = threading.RLock()
         self._index: vectors.Index | None = None
@@ -228,6 +235,7 @@ class Store:
         fingerprint: str | None = None,
         dim: int | None = None,
         create: bool = False,
+        index_type: str = "auto",
     ) -> Store:
         """Open (or with `create`, make) the index in `directory`.
 
@@ -256,12 +264,15 @@ class Store:
                 "newsbot ingest."
             )
         if fingerprint is not None and meta["encoder"] != fingerprint:
+            built, used = _encoder_name(meta["encoder"]), _encoder_name(fingerprint)
             raise IndexFormatError(
-                f"The index in {directory}/ was built with encoder {meta['encoder']!r}, "
-                f"but this newsbot embeds questions with {fingerprint!r}; their vectors don't "
-                f"compare. Use the index's encoder (NEWSBOT_ENCODER) or rebuild the index."
+                f"The index in {directory}/ was built with encoder {built!r} "
+                f"({meta['encoder']}), but this newsbot embeds with {used!r} ({fingerprint}); "
+                f"their vectors don't compare. Set NEWSBOT_ENCODER={built} to use this index, "
+                f"or build a new one with {used!r} (another --index, or move {directory}/ "
+                "away and run newsbot ingest)."
             )
-        return cls(directory, conn)
+        return cls(directory, conn, index_type)
 
     @staticmethod
     def _create(directory: Path, fingerprint: str, dim: int) -> None:
@@ -345,14 +356,10 @@ class Store:
         log.warning("%s is missing; rebuilding it from the database", self.vector_path(generation))
         return self.build_vectors()
 
-    def build_vectors(self) -> vectors.Index:
-        """A fresh FAISS index from the vectors stored in SQLite (no re-embedding)."""
-        index = vectors.new_index(self.dim)
-        rows = self._rows("SELECT id, vector FROM chunks ORDER BY id")
-        if rows:
-            ids = np.fromiter((r[0] for r in rows), np.int64, len(rows))
-            vectors.add(index, np.stack([_vector(r[1]) for r in rows]), ids)
-        return index
+    def build_vectors(self, kind: str | None = None) -> vectors.Index:
+        """A fresh FAISS index from the vectors stored in SQLite (no re-embedding), of the
+        kind the index type setting chooses for its size unless `kind` is given."""
+        return build_vectors(self._conn, self.dim, self.index_type, kind, self._lock)
 
     def count(self, table: str) -> int:
         assert table in {"articles", "chunks", "sentences", "sources", "files"}
@@ -779,6 +786,11 @@ class Writer:
             self.rollback()
             return self.base_generation
         vectors.remove(self.index, self._removed_chunks)
+        live = int(self._q("SELECT count(*) FROM chunks")[0][0])
+        rebuild_as = vectors.plan(self.index, self.store.index_type, live)
+        if rebuild_as is not None:
+            log.info("rebuilding the vector index as %s for %d vectors", rebuild_as, live)
+            self.index = build_vectors(self.conn, self.store.dim, self.store.index_type, rebuild_as)
         generation = self.base_generation + 1
         self._new_file = self.store.vector_path(generation)
         vectors.save(self.index, self._new_file)
@@ -826,3 +838,45 @@ def build_lexical(conn: sqlite3.Connection, lock: threading.RLock | None = None)
         with lock:
             rows = conn.execute("SELECT id, terms FROM chunks").fetchall()
     return LexicalIndex.build((chunk_id, terms.split()) for chunk_id, terms in rows)
+
+
+VECTOR_BATCH = 50_000  # rows read from SQLite at a time when rebuilding the vector index
+
+
+def build_vectors(
+    conn: sqlite3.Connection,
+    dim: int,
+    index_type: str,
+    kind: str | None = None,
+    lock: threading.RLock | None = None,
+) -> vectors.Index:
+    """A FAISS index of every chunk vector the connection sees, read in batches; an
+    approximate kind is trained first on an evenly spread sample."""
+    with lock or contextlib.nullcontext():
+        n = int(conn.execute("SELECT count(*) FROM chunks").fetchone()[0])
+        kind = kind or vectors.choose(index_type, n)
+        wanted = vectors.train_size(kind, n)
+        sample = np.zeros((0, dim), np.float32)
+        if wanted:
+            step = max(1, n // wanted)
+            rows = conn.execute(
+                "SELECT vector FROM (SELECT vector, row_number() OVER (ORDER BY id) AS r "
+                "FROM chunks) WHERE r % ? = 0 LIMIT ?",
+                (step, wanted),
+            ).fetchall()
+            sample = np.stack([_vector(r[0]) for r in rows]) if rows else sample
+
+        def batches() -> Iterator[tuple[np.ndarray, np.ndarray]]:
+            last = -1
+            while True:
+                rows = conn.execute(
+                    "SELECT id, vector FROM chunks WHERE id > ? ORDER BY id LIMIT ?",
+                    (last, VECTOR_BATCH),
+                ).fetchall()
+                if not rows:
+                    return
+                last = rows[-1][0]
+                ids = np.fromiter((r[0] for r in rows), np.int64, len(rows))
+                yield ids, np.stack([_vector(r[1]) for r in rows])
+
+        return vectors.build(kind, dim, n, sample, batches())

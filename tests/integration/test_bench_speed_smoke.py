@@ -1,0 +1,73 @@
+"""The speed benchmark scripts still run, end to end, on tiny inputs (not timed here)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.conftest import ROOT
+from tests.integration.test_bench_smoke import run, tiny_evalset
+
+BENCH = ROOT / "bench"
+
+
+def rows(output: str) -> list[list[str]]:
+    """The cells of a printed Markdown table's body rows."""
+    return [
+        [c.strip() for c in line.strip("|").split("|")]
+        for line in output.splitlines()
+        if line.startswith("| ") and not line.startswith("|---")
+    ][1:]
+
+
+def test_ingest_speed(tmp_path: Path) -> None:
+    out = run(str(BENCH / "ingest_speed.py"), "--articles", "3", "--repeats", "1",
+              "--cache", str(tmp_path), cwd=tmp_path)  # fmt: skip
+    table = rows(out)
+    assert [r[0].split(":")[0] for r in table] == [
+        "raw encoder", "newsbot encoder pass (minilm, with sentence vectors)",
+        "newsbot ingest, end to end (minilm)",
+    ]  # fmt: skip
+    assert table[0][3] == "1.00×" and all(float(r[1]) > 0 for r in table)
+    assert "ingest / floor = " in out
+
+
+def test_answer_latency(tmp_path: Path) -> None:
+    out = run(str(BENCH / "answer_latency.py"), "--articles", "4", "--questions", "3",
+              "--repeats", "1", "--cache", str(tmp_path), cwd=tmp_path)  # fmt: skip
+    table = rows(out)
+    assert [r[0].split(":")[0] for r in table] == [
+        "newsbot",
+        "bare retrieval",
+        "LangChain tutorial",
+    ]
+    assert table[1][3] == "1.00×" and all(float(r[1]) > 0 for r in table)
+    assert "targets ≤ 2× and ≤ 150 ms" in out
+
+
+def test_cold_start(tmp_path: Path) -> None:
+    out = run(str(BENCH / "cold_start.py"), "--articles", "3", "--runs", "1", "--warmups", "0",
+              "--cache", str(tmp_path), cwd=tmp_path)  # fmt: skip
+    table = rows(out)
+    assert [r[0] for r in table][1:] == ["newsbot ask QUESTION", "newsbot --help"]
+    assert all(float(r[1]) > 0 for r in table)
+    assert "cold ask / floor = " in out and "newsbot --help " in out
+
+
+def test_vectors_scale(tmp_path: Path) -> None:
+    out = run(str(BENCH / "vectors_scale.py"), "--articles", "4", "--sizes", "3000",
+              "--queries", "5", "--repeats", "1", "--cache", str(tmp_path),
+              cwd=tmp_path)  # fmt: skip
+    table = rows(out)
+    assert [r[1] for r in table] == ["flat (exact, baseline)", "ivf", "hnsw"]
+    assert table[0][4] == "1.000"  # exact search agrees with itself
+    assert all(0 < float(r[4]) <= 1 for r in table)
+
+
+def test_encoder_speed(tmp_path: Path) -> None:
+    evalset = tiny_evalset(tmp_path)
+    out = run(str(BENCH / "encoder_speed.py"), str(evalset), "--articles", "3",
+              "--repeats", "1", "--cache", str(tmp_path), cwd=tmp_path)  # fmt: skip
+    table = rows(out)
+    assert [r[0] for r in table] == ["minilm (baseline)", "minilm-int8"]
+    assert table[0][2] == "1.00×" and table[0][5] == "1.000"  # recall@5 on 2 easy questions
+    assert "adopt if ≥ 1.5× and ≥ -0.010" in out

@@ -1,0 +1,31 @@
+"""Encoders by name, and an index refusing questions embedded by another encoder."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.embeddings import QuantizedEncoder, get_encoder
+from bot.errors import ConfigError, IndexFormatError
+from bot.store import Store
+
+
+def test_the_quantized_encoder_is_available_by_name_and_loads_lazily() -> None:
+    encoder = get_encoder("minilm-int8")
+    assert isinstance(encoder, QuantizedEncoder)
+    assert encoder.fingerprint == "sentence-transformers/all-MiniLM-L6-v2:minilm-int8"
+    assert encoder.fingerprint != get_encoder("minilm").fingerprint
+    assert QuantizedEncoder()._model is None  # the model loads on first use, not when made
+    with pytest.raises(ConfigError, match="available: minilm, minilm-int8"):
+        get_encoder("minilm-fp16")
+
+
+def test_an_index_refuses_another_encoder_and_says_which_setting_to_use(store: Store) -> None:
+    with pytest.raises(IndexFormatError) as refused:
+        Store.open(
+            store.directory, fingerprint="sentence-transformers/all-MiniLM-L6-v2:minilm-int8"
+        )
+    message = str(refused.value)
+    assert "built with encoder 'bag-of-words'" in message  # the fake's fingerprint, by name
+    assert "embeds with 'minilm-int8'" in message
+    assert "NEWSBOT_ENCODER=bag-of-words" in message
+    assert "newsbot ingest" in message

@@ -29,3 +29,23 @@ def test_an_index_refuses_another_encoder_and_says_which_setting_to_use(store: S
     assert "embeds with 'minilm-int8'" in message
     assert "NEWSBOT_ENCODER=bag-of-words" in message
     assert "newsbot ingest" in message
+
+
+def test_the_model_loads_once_per_process() -> None:
+    from bot.embeddings import Encoder, get_encoder, register_encoder
+
+    loads: list[int] = []
+
+    class Counting(Encoder):
+        name = "counting"
+
+        def _load(self):  # type: ignore[no-untyped-def]
+            loads.append(1)
+            return object()
+
+    register_encoder("counting", Counting)
+    first, second = get_encoder("counting"), get_encoder("counting")
+    assert first is second
+    for _ in range(3):
+        assert first.model is second.model
+    assert loads == [1]

@@ -66,7 +66,9 @@ def to_text(answer: Answer, *, full_sources: bool = True, with_text: bool = True
     """
     parts = [answer.text] if with_text else []
     parts += answer.notes
-    if answer.declined:
+    # A filter that matched nothing already says so in the notes; "no articles yet"
+    # would then be false.
+    if answer.declined and (answer.retrieved or not answer.notes):
         parts.append(closest_articles(answer))
     elif answer.citations:
         render = full_source if full_sources else source_line

@@ -59,6 +59,16 @@ def test_declined_text_names_closest_articles() -> None:
     assert "Closest articles:\n  1. Strikes in Syria — Reuters · 2018-02-08 (/data/a.txt)" in out
 
 
+def test_declined_by_an_empty_filter_says_only_what_matched_nothing() -> None:
+    empty = answer(declined=True)
+    empty.retrieved = []
+    empty.notes = ["No indexed article is from nowhere."]
+    out = to_text(empty)
+    assert out == f"{DECLINE_TEXT}\n\nNo indexed article is from nowhere."
+    empty.notes = []
+    assert to_text(empty).endswith("The index has no articles yet.")
+
+
 def test_sources_text_lists_citations_and_retrieved() -> None:
     out = sources_text(answer())
     assert "> Over 100 troops" in out and "Retrieved:" in out

@@ -228,24 +228,36 @@ def feedback_json(rows: list[Feedback]) -> list[dict[str, Any]]:
     ]
 
 
+# A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: str) -> str:
+    """A cell a spreadsheet shows as text: a leading formula character gets a `'` before it."""
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
 def feedback_csv(rows: list[Feedback]) -> str:
-    """One row per vote; citations joined one per line in their cell."""
+    """One row per vote; citations joined one per line in their cell.
+
+    Questions, answers and headlines come from users and articles, so every cell is made
+    safe to open in a spreadsheet (the JSON export keeps the text as it was).
+    """
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(CSV_FIELDS)
     for r in rows:
-        writer.writerow(
-            [
-                r.time.isoformat(),
-                r.vote,
-                r.user,
-                r.channel,
-                r.asked_by,
-                r.question,
-                r.answer,
-                "\n".join(_citation_line(c) for c in r.citations),
-            ]
-        )
+        row = [
+            r.time.isoformat(),
+            r.vote,
+            r.user,
+            r.channel,
+            r.asked_by,
+            r.question,
+            r.answer,
+            "\n".join(_citation_line(c) for c in r.citations),
+        ]
+        writer.writerow([csv_cell(cell) for cell in row])
     return out.getvalue()
 
 

@@ -142,3 +142,39 @@ def test_only_the_three_closest_articles_are_kept(store: FeedbackStore) -> None:
         "Story 2",
         "Story 3",
     ]
+
+
+def test_csv_export_neutralises_formulas_but_json_keeps_the_text(store: FeedbackStore) -> None:
+    """A spreadsheet would run a cell starting = + - @ (or tab, CR) as a formula."""
+    questions = [
+        '=HYPERLINK("http://evil.example","click")',
+        "+1 for the mayor?",
+        "-2 degrees tonight?",
+        "@SUM(A1)",
+        "\tTabbed?",
+        "\rReturned?",
+        "Plain question?",
+    ]
+    for question in questions:
+        answer_id = store.record_answer(
+            make_answer(question, "=1+1", citations=[citation(headline="@cmd|' /C calc'!A0")]),
+            user="U1",
+            channel="C1",
+        )
+        store.add_vote(answer_id, user="U2", channel="C1", vote="up")
+    rows = store.feedback()
+    table = list(csv.DictReader(io.StringIO(feedback_csv(rows))))
+    assert sorted(r["question"] for r in table) == sorted(
+        [
+            '\'=HYPERLINK("http://evil.example","click")',
+            "'+1 for the mayor?",
+            "'-2 degrees tonight?",
+            "'@SUM(A1)",
+            "'\tTabbed?",
+            "'\rReturned?",
+            "Plain question?",
+        ]
+    )
+    assert {r["answer"] for r in table} == {"'=1+1"}
+    assert table[0]["citations"].startswith("[1] @cmd")  # not at the start of its cell
+    assert sorted(r["question"] for r in feedback_json(rows)) == sorted(questions)

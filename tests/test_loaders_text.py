@@ -6,6 +6,7 @@ import pytest
 
 from bot.errors import ArticleError
 from bot.loaders import expand_paths, load_articles
+from bot.loaders.fields import date_value
 from bot.loaders.text import is_caption, parse_text_article
 from tests.conftest import SEED
 
@@ -56,6 +57,22 @@ def test_free_text_date_is_parsed_timezone_aware() -> None:
 def test_unreadable_date_stays_unknown() -> None:
     a = parse_text_article("H\nPublished: sometime soon-ish maybe\n\nBody text.", "x.txt")
     assert a.published is None
+
+
+@pytest.mark.parametrize(
+    "value", ["yesterday", "now", "in 2 days", "3 weeks ago", "Monday", "2024", "March 2024"]
+)
+def test_relative_or_partial_dates_stay_unknown_rather_than_invented(value: str) -> None:
+    # dateparser would resolve these against the day of the ingest (or fill in today's
+    # day of the month); none of them names a publication day.
+    a = parse_text_article(f"H\nPublished: {value}\n\nBody text.", "x.txt")
+    assert a.published is None
+    assert date_value(value) is None  # JSON, front matter and feeds read dates the same way
+
+
+def test_absolute_free_text_dates_are_still_read() -> None:
+    assert date_value("Monday, March 11, 2024") == datetime(2024, 3, 11, tzinfo=UTC)
+    assert date_value("14 Mar 2024 10:30") == datetime(2024, 3, 14, 10, 30, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(

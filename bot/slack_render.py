@@ -152,16 +152,50 @@ def _section(text: str) -> Block:
     return {"type": "section", "text": _mrkdwn(text)}
 
 
+def fit(mrkdwn: str, limit: int = MAX_SECTION_CHARS) -> str:
+    """Escaped mrkdwn cut to `limit` characters with an ellipsis, never inside an entity or link.
+
+    Our caps count characters before escaping and percent-encoding, which can grow a text
+    fivefold (`&` -> `&amp;`), so the finished text is checked against Slack's limit here.
+    """
+    if len(mrkdwn) <= limit:
+        return mrkdwn
+    end = limit - 1  # room for the ellipsis
+    atoms = [m.span() for m in _ATOM.finditer(mrkdwn) if m.start() < end]
+    # never inside an entity or link: cut before the one that straddles the limit
+    end = next((start for start, stop in atoms if start < end < stop), end)
+    spaces = [
+        m.start()
+        for m in _SPACE.finditer(mrkdwn, end // 2, end + 1)
+        if not any(start < m.start() < stop for start, stop in atoms)
+    ]
+    if spaces:  # a word boundary in the second half reads better than a cut word
+        end = spaces[-1]
+    return mrkdwn[:end].rstrip() + "…"
+
+
 def _context(lines: list[str]) -> list[Block]:
     """One context block per line: Slack lays a block's elements side by side."""
-    return [{"type": "context", "elements": [_mrkdwn(line)]} for line in lines]
+    return [{"type": "context", "elements": [_mrkdwn(fit(line))]} for line in lines]
 
 
 def source_mrkdwn(item: Citation | RetrievedArticle, label: str) -> str:
-    """`*[1]* <url|Headline> · Reuters · 2018-02-08`, every part escaped."""
-    headline = link(item.url, shorten(item.headline, MAX_HEADLINE_CHARS))
+    """`*[1]* <url|Headline> · Reuters · 2018-02-08`, every part escaped, within Slack's limit.
+
+    A link that would push the line over the limit is dropped (the headline stays): one
+    odd URL must not cost the whole answer an `invalid_blocks`.
+    """
+    line = _source_line(item, label, linked=True)
+    if len(line) > MAX_SECTION_CHARS:
+        line = _source_line(item, label, linked=False)
+    return fit(line)
+
+
+def _source_line(item: Citation | RetrievedArticle, label: str, *, linked: bool) -> str:
+    headline = shorten(item.headline, MAX_HEADLINE_CHARS)
+    shown = link(item.url if linked else None, headline)
     meta = shorten(byline(item), MAX_META_CHARS)
-    line = f"*{label}* {headline}" + (f" · {escape(meta)}" if meta else "")
+    line = f"*{label}* {shown}" + (f" · {escape(meta)}" if meta else "")
     if isinstance(item, Citation) and item.also_ran_in:
         also = shorten(", ".join(item.also_ran_in), MAX_META_CHARS)
         line += f" (also ran in {escape(also)})"
@@ -210,7 +244,8 @@ def answer_messages(
     body = [_section(part) for part in split_mrkdwn(escape(answer.text), MAX_SECTION_CHARS)]
     tail: list[Block] = []
     if answer.notes:
-        tail += _context([f"_{escape(shorten(note, 2900))}_" for note in answer.notes])
+        notes = [fit(escape(shorten(note, 2900)), MAX_SECTION_CHARS - 2) for note in answer.notes]
+        tail += _context([f"_{note}_" for note in notes])
     if answer.declined and answer.retrieved:
         lines = [source_mrkdwn(r, f"{r.rank}.") for r in answer.retrieved[:3]]
         tail += _context(["*Closest articles:*", *lines])
@@ -266,7 +301,7 @@ def block_chars(block: Block) -> int:
 def notice(text: str, *, emoji: str = "") -> SlackMessage:
     """A short message from newsbot itself (a warning, a hint); `text` is escaped here."""
     mrkdwn = (f"{emoji} " if emoji else "") + escape(text)
-    return SlackMessage(text=mrkdwn, blocks=[_section(mrkdwn[:MAX_SECTION_CHARS])])
+    return SlackMessage(text=mrkdwn, blocks=[_section(fit(mrkdwn))])
 
 
 def warning(text: str) -> SlackMessage:

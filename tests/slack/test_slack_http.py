@@ -460,6 +460,25 @@ def test_a_long_answer_is_split_within_limits_and_paced(
     assert min(gaps) >= 0.95, gaps  # about one message per second in a channel
 
 
+def test_a_source_too_long_for_slack_loses_its_link_not_the_answer(
+    bot_factory: Callable[..., BotOverHttp], fake_slack: FakeSlack
+) -> None:
+    """522 non-ASCII URL characters percent-encode to 3,000+; 300 '&' escape to 1,500."""
+    url = "https://gazette.example/" + "é" * 498
+    headline = "&" * 300
+    cite = citation(headline=headline, url=url, also_ran_in=("&" * 200,))
+    bot = bot_factory(ask_fn=ScriptedAsk(reply=lambda q: make_answer(q, citations=[cite])))
+
+    bot.event(mention(fake_slack, "When did the mayor resign?"))
+    post = fake_slack.wait_for("chat.postMessage")[0]
+    assert not [c for c in fake_slack.calls if c.error]  # Slack accepted it (no invalid_blocks)
+    assert post.args["text"] == "The mayor resigned on Monday. [1]"
+    [source] = [b["elements"][0]["text"] for b in post.args["blocks"] if b["type"] == "context"]
+    assert len(source) <= 3000
+    assert source.startswith("*[1]* " + "&amp;" * 300 + " · Gazette · 2018-02-05")
+    assert "<https://" not in source  # the link didn't fit; the headline did
+
+
 # --- access and errors ---------------------------------------------------------------------
 
 

@@ -18,6 +18,7 @@ from bot.slack_render import (
     answer_messages,
     block_chars,
     escape,
+    fit,
     link,
     split_mrkdwn,
     unescape,
@@ -176,3 +177,23 @@ def test_warning_escapes_its_text() -> None:
     message = warning("bad <!channel> & worse")
     assert message.text == ":warning: bad &lt;!channel&gt; &amp; worse"
     assert message.blocks[0]["text"]["verbatim"] is True
+
+
+def test_every_context_line_fits_slacks_limit_after_escaping() -> None:
+    amps = "&" * 2000  # 2,000 characters, 10,000 once escaped
+    answer = make_answer(
+        amps,
+        notes=[amps],
+        citations=[citation(1, headline="Short", url="https://a.example/" + "ü" * 1900)],
+    )
+    [message] = answer_messages(answer, answer_id="abc", show_question=True)
+    lines = [e["text"] for b in message.blocks if b["type"] == "context" for e in b["elements"]]
+    assert len(lines) == 3 and all(len(line) <= MAX_SECTION_CHARS for line in lines)
+    question, note, source = lines
+    assert question.startswith("Question: &amp;") and question.endswith("&amp;…")
+    assert note.startswith("_&amp;") and note.endswith("&amp;…_")  # never inside an entity
+    assert source == "*[1]* Short · Gazette · 2018-02-05"
+    assert len(warning(amps).blocks[0]["text"]["text"]) <= MAX_SECTION_CHARS
+    assert warning(amps).blocks[0]["text"]["text"].endswith("&amp;…")
+    assert fit("one two three", 10) == "one two…"  # at a word boundary when there is one
+    assert fit("<https://a.example|a link> and more", 20) == "…"  # never half a link

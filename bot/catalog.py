@@ -6,10 +6,11 @@ without an index; `remove` is the one writer here (under the ingest lock).
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from pathlib import Path
 
 from bot.errors import NewsbotError
@@ -25,20 +26,20 @@ def filter_articles(
     *,
     outlet: str | None = None,
     since: datetime | None = None,
-    until: datetime | None = None,
+    before: datetime | None = None,
 ) -> list[ListedArticle]:
-    """Articles of an outlet (case-insensitive; credits count too) published in a period.
-    An undated article matches no period: its date is unknown, not "any"."""
+    """Articles of an outlet (case-insensitive; credits count too) published in
+    [since, before). An undated article matches no period: its date is unknown, not "any"."""
     wanted = outlet.casefold().strip() if outlet else None
     out = []
     for a in articles:
         if wanted is not None and wanted not in _names(a):
             continue
-        if (since or until) and a.published is None:
+        if (since or before) and a.published is None:
             continue
         if since and a.published and a.published < since:
             continue
-        if until and a.published and a.published > until:
+        if before and a.published and a.published >= before:
             continue
         out.append(a)
     return out
@@ -63,10 +64,13 @@ class Stats:
     generation: int = 0
 
 
-def compute_stats(articles: Sequence[ListedArticle]) -> Stats:
+def compute_stats(articles: Sequence[ListedArticle], tz: tzinfo = UTC) -> Stats:
+    """Counts; months are those of the newsroom's time zone `tz`, as `list` shows dates."""
     stories = Counter(a.story_id for a in articles)
     outlets = Counter(a.attribution or UNKNOWN_OUTLET for a in articles)
-    months = Counter(a.published.strftime("%Y-%m") if a.published else UNDATED for a in articles)
+    months = Counter(
+        a.published.astimezone(tz).strftime("%Y-%m") if a.published else UNDATED for a in articles
+    )
     return Stats(
         articles=len(articles),
         chunks=sum(a.chunks for a in articles),
@@ -79,8 +83,8 @@ def compute_stats(articles: Sequence[ListedArticle]) -> Stats:
     )
 
 
-def index_stats(store: Store) -> Stats:
-    stats = compute_stats(store.listing())
+def index_stats(store: Store, tz: tzinfo = UTC) -> Stats:
+    stats = compute_stats(store.listing(), tz)
     stats.disk_bytes = store.disk_bytes()
     stats.files = store.count("files")
     stats.generation = store.generation()
@@ -130,23 +134,92 @@ def remove(store: Store, targets: Sequence[str], *, lock_timeout: float = 0.0) -
     return result
 
 
-def parse_period(value: str | None, *, end: bool = False) -> datetime | None:
-    """A --since/--until value: a date, a month (2018-02), or free text ("last week")."""
+_YEAR = re.compile(r"(\d{4})")
+_MONTH = re.compile(r"(\d{4})[-/](\d{1,2})")
+_DAY = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+
+
+def parse_period(
+    value: str | None, *, end: bool = False, tz: tzinfo = UTC, today: date | None = None
+) -> datetime | None:
+    """A --since value's first instant, or with `end` (--until) the first instant after
+    the period it names, so that --until includes all of it. See `period`."""
     if value is None:
         return None
-    from bot.dates import parse_date
+    start, stop = period(value, tz=tz, today=today)
+    return stop if end else start
 
-    text = value.strip()
-    if len(text) == 7 and text[4] == "-" and text.replace("-", "").isdigit():  # 2018-02
-        start = parse_date(f"{text}-01")
-        if start is not None and end:
-            month = start.month % 12 + 1
-            year = start.year + (start.month == 12)
-            return start.replace(year=year, month=month) - _TINY
-        return start
-    parsed = parse_date(text)
-    if parsed is None:
-        raise NewsbotError(f"cannot read the date {value!r} (try 2018-02-08 or 2018-02)")
-    if end and len(text) == 10 and text[4] == "-":  # a whole day: include all of it
-        return parsed.replace(hour=23, minute=59, second=59, microsecond=999999)
-    return parsed
+
+def period(value: str, *, tz: tzinfo = UTC, today: date | None = None) -> tuple[datetime, datetime]:
+    """The span [start, end) a --since/--until value names, days running midnight to
+    midnight in the newsroom's time zone `tz`: a year (2024), a month (2024-03, March
+    2024), a day (2024-03-14, March 14 2024), a moment (2024-03-14T10:00), or free text
+    ("last week", "yesterday", "3 days ago") read against `today`."""
+    from bot.dates import parse_date
+    from bot.query import MONTHS, parse_query
+
+    text = " ".join(value.split())
+    today = today or datetime.now(tz).date()
+    try:
+        if m := _YEAR.fullmatch(text):
+            year = int(m.group(1))
+            return _midnight(date(year, 1, 1), tz), _midnight(date(year + 1, 1, 1), tz)
+        if m := _MONTH.fullmatch(text):
+            return _month(int(m.group(1)), int(m.group(2)), tz)
+        if m := _DAY.fullmatch(text):
+            return _whole_day(date(*map(int, m.groups())), tz)
+    except ValueError:
+        raise NewsbotError(f"{value!r} is not a real date") from None
+    moment = _moment(text, tz)
+    if moment is not None:
+        return moment
+    parsed = parse_date(text)  # absolute free text with day, month and year
+    if parsed is not None:
+        if parsed.timetz().replace(tzinfo=None) == time.min:
+            return _whole_day(parsed.date(), tz)
+        return parsed, parsed + _TINY
+    bare_month = text.lower().rstrip(".") in MONTHS
+    for phrase in (text, f"in {text}") if bare_month else (text,):  # "March 2024", "last week"
+        found = parse_query(phrase, as_of=today, tz=tz).period
+        if found is not None and found.start is not None and found.end is not None:
+            return found.start, found.end
+    relative = _relative(text, today, tz)  # "3 days ago"
+    if relative is not None:
+        return _whole_day(relative, tz)
+    raise NewsbotError(
+        f"cannot read the date {value!r} (try 2024, 2024-03, March 2024, 2024-03-14 or 'last week')"
+    )
+
+
+def _midnight(day: date, tz: tzinfo) -> datetime:
+    return datetime.combine(day, time.min, tz)
+
+
+def _whole_day(day: date, tz: tzinfo) -> tuple[datetime, datetime]:
+    return _midnight(day, tz), _midnight(day + timedelta(days=1), tz)
+
+
+def _month(year: int, month: int, tz: tzinfo) -> tuple[datetime, datetime]:
+    first = date(year, month, 1)
+    after = date(year + month // 12, month % 12 + 1, 1)
+    return _midnight(first, tz), _midnight(after, tz)
+
+
+def _moment(text: str, tz: tzinfo) -> tuple[datetime, datetime] | None:
+    """An ISO 8601 date and time: the period is that one instant."""
+    if "T" not in text and ":" not in text:
+        return None
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)
+    return parsed, parsed + _TINY
+
+
+def _relative(text: str, today: date, tz: tzinfo) -> date | None:
+    import dateparser
+
+    base = datetime.combine(today, time(12))
+    parsed = dateparser.parse(text, settings={"RELATIVE_BASE": base, "PREFER_DATES_FROM": "past"})
+    return parsed.date() if parsed else None

@@ -362,22 +362,32 @@ def list_articles(
         str | None, typer.Option(help="Only this outlet (case-insensitive; credits count).")
     ] = None,
     since: Annotated[
-        str | None, typer.Option(help="Published on or after: 2018-02-08, 2018-02, 'last week'.")
+        str | None,
+        typer.Option(
+            help="Published on or after: 2024, 2024-03, 'March 2024', 2024-03-14, 'last week'."
+        ),
     ] = None,
-    until: Annotated[str | None, typer.Option(help="Published on or before (same forms).")] = None,
+    until: Annotated[
+        str | None, typer.Option(help="Published on or before, all of it (same forms).")
+    ] = None,
     limit: Annotated[int, typer.Option(help="Show at most this many (0: all).")] = 50,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
 ) -> None:
-    """List indexed articles, newest first: id, date, outlet, headline, file."""
+    """List indexed articles, newest first: id, date, outlet, headline, file.
+
+    Days are those of the newsroom's time zone (NEWSBOT_TIMEZONE), in filters and dates."""
     from bot.catalog import filter_articles, parse_period
+    from bot.dates import local_day
     from bot.render import display_path
 
-    everything = _open_store(_state(ctx)).listing()
+    state = _state(ctx)
+    tz = state.settings.tz
+    everything = _open_store(state).listing()
     found = filter_articles(
         everything,
         outlet=outlet,
-        since=parse_period(since),
-        until=parse_period(until, end=True),
+        since=parse_period(since, tz=tz),
+        before=parse_period(until, end=True, tz=tz),
     )
     shown = found if limit <= 0 else found[:limit]
     copies = Counter(a.story_id for a in everything)
@@ -385,7 +395,7 @@ def list_articles(
         if as_json:
             typer.echo(json.dumps(_listed_json(a, copies[a.story_id]), ensure_ascii=False))
             continue
-        date = a.published.date().isoformat() if a.published else "undated   "
+        date = local_day(a.published, tz) if a.published else "undated   "
         n = copies[a.story_id]
         story = f"  [story {a.story_id}: {n} copies]" if n > 1 else ""
         typer.echo(
@@ -429,7 +439,7 @@ def stats(
     from bot.catalog import index_stats
 
     state = _state(ctx)
-    figures = index_stats(_open_store(state))
+    figures = index_stats(_open_store(state), state.settings.tz)
     if as_json:
         typer.echo(json.dumps(asdict(figures), ensure_ascii=False, indent=2))
         return

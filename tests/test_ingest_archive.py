@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import shutil
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import faiss
@@ -15,8 +16,10 @@ from typer.testing import CliRunner
 from bot.catalog import compute_stats, filter_articles, parse_period, remove
 from bot.cli import app
 from bot.core import Newsbot
+from bot.dates import local_day
+from bot.errors import NewsbotError
 from bot.ingest import ingest
-from bot.store import Store
+from bot.store import ListedArticle, Store
 from tests.conftest import ROOT, write_article
 from tests.fakes import FakeEncoder
 
@@ -160,14 +163,80 @@ def test_list_filters_by_outlet_and_period(
         "Thousands without power after valley storm",
     }
     window = filter_articles(
-        listed, since=parse_period("2024-03-12"), until=parse_period("2024-03-14", end=True)
+        listed, since=parse_period("2024-03-12"), before=parse_period("2024-03-14", end=True)
     )
-    # Dates without a zone are UTC: 2024-03-11 20:05 -05:00 is already the 12th there.
-    assert [a.published.date().isoformat() for a in window if a.published] == [
-        "2024-03-14", "2024-03-12", "2024-03-12", "2024-03-11",
+    # Days are the newsroom's (UTC here): 2024-03-11 20:05 -05:00 is the 12th, in the
+    # filter and in the date shown.
+    assert [local_day(a.published, UTC) for a in window if a.published] == [
+        "2024-03-14", "2024-03-12", "2024-03-12", "2024-03-12",
     ]  # fmt: skip
     assert all(a.published for a in filter_articles(listed, since=parse_period("2024-01")))
-    assert len(filter_articles(listed, until=parse_period("2024-03", end=True))) == 10
+    assert len(filter_articles(listed, before=parse_period("2024-03", end=True))) == 10
+
+
+def _listed(n: int, published: datetime | None) -> ListedArticle:
+    return ListedArticle(
+        id=n, headline=f"Story {n}", outlet="Herald", credits=(), byline=None,
+        published=published, url=None, story_id=n, chunks=1, source_path="x.txt", sources=1,
+    )  # fmt: skip
+
+
+def test_list_periods_are_a_year_a_month_a_day_or_free_text() -> None:
+    utc = [
+        datetime(2023, 12, 31, 12, tzinfo=UTC), datetime(2024, 3, 1, 9, tzinfo=UTC),
+        datetime(2024, 3, 20, 12, tzinfo=UTC), datetime(2024, 4, 1, 0, 30, tzinfo=UTC),
+        datetime(2026, 1, 5, tzinfo=UTC),
+    ]  # fmt: skip
+    listed = [_listed(i, d) for i, d in enumerate(utc)] + [_listed(9, None)]
+
+    def ids(since: str | None, until: str | None) -> list[int]:
+        today = date(2024, 4, 10)
+        found = filter_articles(
+            listed,
+            since=parse_period(since, today=today),
+            before=parse_period(until, end=True, today=today),
+        )
+        return [a.id for a in found]
+
+    assert ids("2024", None) == [1, 2, 3, 4]
+    assert ids("2024", "2024") == [1, 2, 3]
+    assert ids("March 2024", "March 2024") == [1, 2]  # all of March, not its first day
+    assert ids("2024-03", "2024-03") == [1, 2]
+    assert ids(None, "2024-03-20") == [0, 1, 2]
+    assert ids("March 20, 2024", "2024-03-20") == [2]
+    assert ids("last month", None) == [1, 2, 3, 4]
+    assert ids("2024-03-20T12:00:00+00:00", "2024-03-20T12:00:00+00:00") == [2]
+    with pytest.raises(NewsbotError, match="cannot read the date 'soon'"):
+        parse_period("soon")
+
+
+def test_list_and_stats_use_the_newsroom_time_zone_for_days(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NEWSBOT_INDEX", str(tmp_path / "index"))
+    monkeypatch.setenv("NEWSBOT_ENCODER", "fake")
+    monkeypatch.setenv("NEWSBOT_TIMEZONE", "America/New_York")
+    monkeypatch.chdir(tmp_path)
+    folder = tmp_path / "late"
+    folder.mkdir()
+    # 22:00 in New York on March 31 is already April 1 in UTC.
+    write_article(folder, "late.txt", "Late vote", "The council voted late at night.",
+                  Published="2024-03-31T22:00:00-04:00")  # fmt: skip
+    runner = CliRunner()
+    assert runner.invoke(app, ["ingest", str(folder)]).exit_code == 0
+
+    def listing(*args: str) -> str:
+        return runner.invoke(app, ["list", *args]).output
+
+    assert "2024-03-31  " in listing("--until", "2024-03-31")
+    assert listing("--since", "2024-04-01").rstrip().endswith("0 articles")
+    march = listing("--since", "March 2024", "--until", "March 2024")
+    assert march.rstrip().endswith("1 articles")
+    assert "        1  2024-03" in runner.invoke(app, ["stats"]).output
+    monkeypatch.setenv("NEWSBOT_TIMEZONE", "UTC")  # the same rule, in UTC days
+    assert "2024-04-01  " in listing("--since", "2024-04-01")
+    assert listing("--until", "2024-03-31").rstrip().endswith("0 articles")
+    assert "        1  2024-04" in runner.invoke(app, ["stats"]).output
 
 
 def test_rm_by_id_and_by_path(store: Store, encoder: FakeEncoder, archive: Path) -> None:

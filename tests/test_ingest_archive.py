@@ -121,6 +121,21 @@ def test_stdin_jsonl(store: Store, encoder: FakeEncoder) -> None:
     assert "<stdin>: input is over the" in str(over.failed[0])
 
 
+def test_stdin_items_without_ids_are_known_by_content_so_pipes_add_up(
+    store: Store, encoder: FakeEncoder
+) -> None:
+    one = b'{"title": "one", "body": "The first piped story."}\n'
+    two = b'{"title": "two", "body": "The second piped story."}\n'
+    assert ingest(["-"], store, encoder, stdin=io.BytesIO(one)).added == 1
+    second = ingest(["-"], store, encoder, stdin=io.BytesIO(two))
+    # Line 1 of this pipe is not line 1 of the last one: nothing is replaced.
+    assert (second.added, second.updated, second.removed) == (1, 0, 0)
+    assert sorted(a.headline for a in store.listing()) == ["one", "two"]
+    again = ingest(["-"], store, encoder, stdin=io.BytesIO(one))
+    assert (again.added, again.updated, again.unchanged) == (0, 0, 1)
+    assert store.count("articles") == 2
+
+
 def test_near_duplicate_wire_copies_are_one_story_cited_once(
     newsbot: Newsbot, store: Store, encoder: FakeEncoder, archive: Path
 ) -> None:

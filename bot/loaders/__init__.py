@@ -154,7 +154,7 @@ def _json(source: str, data: bytes, options: LoadOptions) -> tuple[list[Article]
 def _jsonl(source: str, data: bytes, options: LoadOptions) -> tuple[list[Article], list]:
     from bot.loaders.jsonfeed import parse_jsonl
 
-    return parse_jsonl(source, data, options.fields)
+    return parse_jsonl(source, data, options.fields, by_content=source in (STDIN, STDIN_KEY))
 
 
 def _feed(source: str, data: bytes, options: LoadOptions) -> tuple[list[Article], list]:

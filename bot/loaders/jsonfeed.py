@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bot.articles import Article
@@ -152,8 +152,11 @@ def _objects(doc: Any) -> tuple[list[Any] | None, str | None]:
 
 
 def parse_jsonl(
-    source: str, data: bytes, fields: FieldMap | None = None
+    source: str, data: bytes, fields: FieldMap | None = None, *, by_content: bool = False
 ) -> tuple[list[Article], list[ArticleError]]:
+    """One article per line. Objects without an id or URL are known by their line number,
+    or with `by_content` (standard input: a stream has no lines to come back to) by
+    their content, so a later pipe's first line doesn't replace an earlier one's."""
     fields = fields or FieldMap()
     text = decode_text(source, data)
     articles, errors = [], []
@@ -172,9 +175,13 @@ def parse_jsonl(
             errors.append(ArticleError(source, "expected a JSON object on this line", n))
             continue
         try:
-            articles.append(_article(source, obj, fields, _item(obj, fields, f"line:{n}"), None))
+            article = _article(source, obj, fields, _item(obj, fields, f"line:{n}"), None)
         except ArticleError as exc:
             errors.append(ArticleError(source, exc.reason, n))
+            continue
+        if by_content and article.item.startswith("line:"):
+            article = replace(article, item=f"content:{article.content_hash[:32]}")
+        articles.append(article)
     if not articles and not errors:
         raise ArticleError(source, "file has no JSON lines")
     return _unique_items(articles), errors

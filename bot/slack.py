@@ -40,13 +40,16 @@ from bot.slack_render import (
 if TYPE_CHECKING:
     from wsgiref.simple_server import WSGIServer
 
-    from slack_bolt import Ack, App, BoltContext, BoltRequest, Respond
+    from slack_bolt import Ack, App, BoltContext, BoltRequest
     from slack_bolt.adapter.socket_mode import SocketModeHandler
     from slack_sdk import WebClient
+    from slack_sdk.http_retry import RetryHandler
+    from slack_sdk.webhook import WebhookClient
 
 log = logging.getLogger(__name__)
 
 AskFn = Callable[[str, Sequence[Turn]], Answer]
+Webhook = Callable[[str], "WebhookClient"]  # response_url -> a client that posts to it
 
 EVENTS_PATH = "/slack/events"
 MAX_TURNS = 5  # earlier exchanges passed to ask() as conversation history
@@ -112,24 +115,38 @@ class Access:
         return None
 
 
-def make_client(settings: Settings) -> WebClient:
-    """The Web API client: Slack (or NEWSBOT_SLACK_API_URL), retrying 429s after Retry-After."""
-    from slack_sdk import WebClient
+def _retry_handlers() -> list[RetryHandler]:
+    """Retry connection errors, and 429s after their Retry-After (three times at most)."""
     from slack_sdk.http_retry.builtin_handlers import (
         ConnectionErrorRetryHandler,
         RateLimitErrorRetryHandler,
     )
+
+    return [ConnectionErrorRetryHandler(), RateLimitErrorRetryHandler(max_retry_count=3)]
+
+
+def make_client(settings: Settings) -> WebClient:
+    """The Web API client: Slack (or NEWSBOT_SLACK_API_URL), retrying 429s after Retry-After."""
+    from slack_sdk import WebClient
 
     if settings.slack_bot_token is None:
         raise ConfigError(NO_BOT_TOKEN)
     return WebClient(
         token=settings.slack_bot_token.get_secret_value(),
         base_url=settings.slack_api_url,
-        retry_handlers=[
-            ConnectionErrorRetryHandler(),
-            RateLimitErrorRetryHandler(max_retry_count=3),
-        ],
+        retry_handlers=_retry_handlers(),
     )
+
+
+def make_webhook(response_url: str) -> WebhookClient:
+    """A client for one response URL that retries 429s like the Web API client.
+
+    bolt's own `respond` builds a WebhookClient that retries connection errors only, so a
+    rate-limited /ask answer or share would be lost.
+    """
+    from slack_sdk.webhook import WebhookClient
+
+    return WebhookClient(response_url, retry_handlers=_retry_handlers())
 
 
 # --- small parts with state ----------------------------------------------------------------
@@ -279,12 +296,14 @@ class SlackFront:
         feedback: FeedbackStore,
         access: Access,
         pacer: ChannelPacer,
+        webhook: Webhook = make_webhook,
     ) -> None:
         self.ask_fn = ask_fn
         self.client = client
         self.feedback = feedback
         self.access = access
         self.pacer = pacer
+        self.webhook = webhook
         self.seen = SeenEvents()
 
     def register(self, app: App) -> None:
@@ -450,11 +469,12 @@ class SlackFront:
             reply = notice(SEARCHING.format(question=question))
         ack(text=reply.text, blocks=reply.blocks, response_type="ephemeral")
 
-    def answer_command(self, command: dict[str, Any], respond: Respond) -> None:
+    def answer_command(self, command: dict[str, Any]) -> None:
         question = command.get("text", "").strip()
         if self._command_refusal(command) or not question:
             return  # acknowledge_command has already replied
         channel = command.get("channel_id", "")
+        url = command.get("response_url", "")
         try:
             answer = self.ask_fn(question_text(question, None), ())
             answer_id = self.feedback.record_answer(
@@ -463,9 +483,9 @@ class SlackFront:
             for message in answer_messages(
                 answer, answer_id=answer_id, share=True, show_question=True
             ):
-                self._respond(respond, channel, message, response_type="ephemeral")
+                self._respond(url, channel, message)
         except Exception as exc:
-            self._respond(respond, channel, self._failure(exc), response_type="ephemeral")
+            self._respond(url, channel, self._failure(exc))
 
     def _command_refusal(self, command: Mapping[str, Any]) -> str | None:
         channel = command.get("channel_id", "")
@@ -474,7 +494,7 @@ class SlackFront:
 
     # -- buttons
 
-    def record_vote(self, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+    def record_vote(self, body: dict[str, Any], action: dict[str, Any]) -> None:
         vote: Vote = "up" if action["action_id"] == FEEDBACK_UP else "down"
         user = body.get("user", {}).get("id", "")
         channel = _action_channel(body)
@@ -486,21 +506,22 @@ class SlackFront:
             log.info("feedback %s from %s in %s (stored: %s)", vote, user, channel, stored)
         except Exception as exc:
             reply = self._failure(exc)
-        self._respond(respond, channel, reply, response_type="ephemeral")
+        self._respond(body.get("response_url", ""), channel, reply)
 
-    def share_answer(self, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+    def share_answer(self, body: dict[str, Any], action: dict[str, Any]) -> None:
         user = body.get("user", {}).get("id", "")
         channel = _action_channel(body)
+        url = body.get("response_url", "")
         try:
             answer = self.feedback.answer(action["value"])
             if answer is None:
-                self._respond(respond, channel, warning(ANSWER_GONE.format(what="shared")))
+                self._respond(url, channel, warning(ANSWER_GONE.format(what="shared")))
                 return
             for message in answer_messages(answer, answer_id=action["value"], asked_by=user):
-                self._respond(respond, channel, message, response_type="in_channel")
-            respond(delete_original=True)  # the ephemeral copy is no longer needed
+                self._respond(url, channel, message, response_type="in_channel")
+            self._delete_original(url)  # the ephemeral copy is no longer needed
         except Exception as exc:
-            self._respond(respond, channel, self._failure(exc))
+            self._respond(url, channel, self._failure(exc))
 
     # -- posting
 
@@ -520,7 +541,7 @@ class SlackFront:
 
     def _respond(
         self,
-        respond: Respond,
+        url: str,
         channel: str,
         message: SlackMessage,
         response_type: str = "ephemeral",
@@ -528,7 +549,7 @@ class SlackFront:
         """Reply through the response URL; a failure there can only be logged."""
         self.pacer.wait(channel)
         try:
-            response = respond(
+            response = self.webhook(url).send(
                 text=message.text,
                 blocks=message.blocks,
                 response_type=response_type,
@@ -541,6 +562,11 @@ class SlackFront:
             return
         if response.status_code != 200:
             log.error("response_url post failed in %s: HTTP %s", channel, response.status_code)
+
+    def _delete_original(self, url: str) -> None:
+        response = self.webhook(url).send(delete_original=True)
+        if response.status_code != 200:
+            log.warning("could not remove the ephemeral answer: HTTP %s", response.status_code)
 
     def _react(self, method: str, asked: Asked) -> None:
         """The work-started signal. Failing to react must not stop the answer."""

@@ -99,6 +99,7 @@ class FakeSlack:
         self.messages: dict[str, list[dict[str, Any]]] = {}  # channel -> messages
         self._cond = threading.Condition()
         self._rate_limits: dict[str, list[int]] = {}  # method -> [times left, retry-after]
+        self._failures: dict[str, list[str]] = {}  # method -> errors for its next calls
         self._ts = itertools.count(1)
         self._ws: ServerConnection | None = None
         self._ws_ready = threading.Event()
@@ -152,8 +153,30 @@ class FakeSlack:
         return message
 
     def rate_limit(self, method: str, *, times: int = 1, retry_after: int = 1) -> None:
-        """Answer the next `times` calls of `method` with HTTP 429 and Retry-After."""
+        """Answer the next `times` calls of `method` (or "response_url") with 429, Retry-After."""
         self._rate_limits[method] = [times, retry_after]
+
+    def fail(self, method: str, error: str, *, times: int = 1) -> None:
+        """Refuse the next `times` calls of `method` with Slack's `error`.
+
+        A Web API method answers `ok: false`; "response_url" answers like Slack's response
+        URLs do: HTTP 404 with the error code as the plain-text body.
+        """
+        self._failures.setdefault(method, []).extend([error] * times)
+
+    def _take_rate_limit(self, method: str) -> int | None:
+        """The Retry-After seconds if this call of `method` is to be rate limited."""
+        with self._cond:
+            limit = self._rate_limits.get(method)
+            if limit and limit[0] > 0:
+                limit[0] -= 1
+                return limit[1]
+            return None
+
+    def _take_failure(self, method: str) -> str | None:
+        with self._cond:
+            errors = self._failures.get(method)
+            return errors.pop(0) if errors else None
 
     def calls_to(self, method: str, *, ok_only: bool = True) -> list[Call]:
         with self._cond:
@@ -208,11 +231,10 @@ class FakeSlack:
     def api(
         self, method: str, args: dict[str, Any], token: str | None
     ) -> tuple[int, dict[str, Any], dict[str, str]]:
-        limit = self._rate_limits.get(method)
-        if limit and limit[0] > 0:
-            limit[0] -= 1
+        retry_after = self._take_rate_limit(method)
+        if retry_after is not None:
             self._record(Call(method, args, token, status=429, error="ratelimited"))
-            return 429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(limit[1])}
+            return 429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(retry_after)}
         expected = APP_TOKEN if method == "apps.connections.open" else BOT_TOKEN
         if token != expected:
             self._record(Call(method, args, token, error="invalid_auth"))
@@ -221,7 +243,8 @@ class FakeSlack:
         if handler is None:
             self._record(Call(method, args, token, error="unknown_method"))
             return 200, {"ok": False, "error": "unknown_method"}, {}
-        result = handler(args)
+        failure = self._take_failure(method)
+        result = {"ok": False, "error": failure} if failure else handler(args)
         self._record(Call(method, args, token, error=None if result.get("ok") else result["error"]))
         return 200, result, {}
 
@@ -298,6 +321,21 @@ class FakeSlack:
         top.sort(key=lambda m: float(m["ts"]), reverse=True)
         return {"ok": True, "messages": top[: int(args.get("limit", 100))], "has_more": False}
 
+    def respond(self, path: str, args: dict[str, Any]) -> tuple[int, Any, dict[str, str]]:
+        """A post to a response URL: recorded as a "response_url" call with its `url` path."""
+        args = {**args, "url": path}
+        retry_after = self._take_rate_limit("response_url")
+        if retry_after is not None:
+            self._record(Call("response_url", args, None, status=429, error="ratelimited"))
+            return 429, b"ratelimited", {"Retry-After": str(retry_after)}
+        failure = self._take_failure("response_url")
+        if failure:
+            self._record(Call("response_url", args, None, status=404, error=failure))
+            return 404, failure.encode(), {}
+        error = block_errors(args) if not args.get("delete_original") else None
+        self._record(Call("response_url", args, None, status=400 if error else 200, error=error))
+        return (400, error.encode(), {}) if error else (200, b"ok", {})
+
     def _http_handler(self) -> type[BaseHTTPRequestHandler]:
         fake = self
 
@@ -317,9 +355,11 @@ class FakeSlack:
                 return args
 
             def _reply(self, status: int, body: Any, headers: dict[str, str]) -> None:
-                data = json.dumps(body).encode() if not isinstance(body, bytes) else body
+                plain = isinstance(body, bytes)  # response URLs answer in plain text
+                data = body if plain else json.dumps(body).encode()
                 self.send_response(status)
-                self.send_header("Content-Type", "application/json; charset=utf-8")
+                kind = "text/plain" if plain else "application/json"
+                self.send_header("Content-Type", kind + "; charset=utf-8")
                 for k, v in headers.items():
                     self.send_header(k, v)
                 self.send_header("Content-Length", str(len(data)))
@@ -334,9 +374,7 @@ class FakeSlack:
                     token = auth.removeprefix("Bearer ") or args.get("token")
                     self._reply(*fake.api(path.removeprefix("/api/"), args, token))
                 elif path.startswith("/response/"):
-                    error = block_errors(args) if not args.get("delete_original") else None
-                    fake._record(Call("response_url", {**args, "url": path}, None, error=error))
-                    self._reply(400 if error else 200, {"ok": not error, "error": error}, {})
+                    self._reply(*fake.respond(path, args))
                 else:
                     self._reply(404, {"ok": False, "error": "not_found"}, {})
 

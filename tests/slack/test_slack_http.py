@@ -575,3 +575,16 @@ def test_rate_limited_post_is_retried_after_retry_after(
     assert [c.status for c in attempts] == [429, 200]
     assert attempts[1].at - attempts[0].at >= 1.0  # Retry-After was waited out
     assert attempts[1].args["text"] == "The mayor resigned on Monday. [1]"
+
+
+def test_a_rate_limited_response_url_is_retried_after_retry_after(
+    bot: BotOverHttp, fake_slack: FakeSlack
+) -> None:
+    fake_slack.rate_limit("response_url", times=1, retry_after=1)
+    bot.command("When did the mayor resign?", response_url=fake_slack.response_url("cmd429"))
+    answer = fake_slack.wait_for("response_url", timeout=20)[0]
+    attempts = fake_slack.calls_to("response_url", ok_only=False)
+    assert [c.status for c in attempts] == [429, 200]
+    assert attempts[1].at - attempts[0].at >= 1.0  # Retry-After was waited out
+    assert answer.args["url"] == "/response/cmd429"
+    assert answer.args["blocks"][1]["text"]["text"] == "The mayor resigned on Monday. [1]"

@@ -1,8 +1,9 @@
-"""The Article record every loader produces, and its content hash."""
+"""The Article record every loader produces, and its identity (content hash)."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -28,10 +29,27 @@ class Article:
     extra: dict[str, str] = field(default_factory=dict, compare=False)
 
     @property
+    def text_hash(self) -> str:
+        """Hash of headline and body with white space folded and case ignored."""
+        return hashlib.sha256(self._folded_text().encode("utf-8")).hexdigest()
+
+    @property
     def content_hash(self) -> str:
-        """Hash of headline and body with white space folded: same story text, same hash."""
-        text = _SPACE.sub(" ", f"{self.headline}\n{self.body}").strip().lower()
-        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+        """The article's identity: its text (as in `text_hash`) and every piece of
+        metadata stored with it. The same file at two paths is one article with two
+        sources; the same wire text under another outlet, URL, date or byline is an
+        article of its own, grouped with its copies into one story (bot/stories.py)."""
+        meta = [
+            self.outlet, self.byline,
+            self.published.isoformat() if self.published else None,
+            self.updated.isoformat() if self.updated else None,
+            self.url, list(self.credits), list(self.captions),
+        ]  # fmt: skip
+        identity = json.dumps([self._folded_text(), meta], ensure_ascii=False)
+        return hashlib.sha256(identity.encode("utf-8")).hexdigest()
+
+    def _folded_text(self) -> str:
+        return _SPACE.sub(" ", f"{self.headline}\n{self.body}").strip().lower()
 
     @property
     def attribution(self) -> str | None:

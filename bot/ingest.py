@@ -34,10 +34,14 @@ PARTIAL = "partial:"  # file hash prefix of a file with bad items: read it again
 
 @dataclass
 class IngestReport:
+    """What an ingest did, counted in articles: a file that holds the very same article
+    as another source (text and metadata) adds a source to it, counted in `copies`."""
+
     added: int = 0
     updated: int = 0
     unchanged: int = 0
     removed: int = 0
+    copies: int = 0  # sources stored as one more source of an article another one gave
     failed: list[ArticleError] = field(default_factory=list)
     files: int = 0
     chunks_embedded: int = 0
@@ -184,6 +188,7 @@ class _Run:
         self.pending: dict[str, list[_Pending]] = {}  # content hash -> sources waiting
         self.pending_chunks = 0
         self.fresh: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self.unchanged: set[int] = set()  # articles seen unchanged, once however many sources
 
     def source(self, source: Source, max_bytes: int) -> None:
         try:
@@ -196,7 +201,7 @@ class _Run:
             return
         digest = hashlib.sha256(data).hexdigest()
         if source.key != STDIN_KEY and self.writer.file_hash(source.key) == digest:
-            self.report.unchanged += len(self.writer.source_articles(source.key))
+            self._unchanged(self.writer.source_articles(source.key).values())
             return
         try:
             loaded = load_source(source.key, data, self.options)
@@ -222,9 +227,11 @@ class _Run:
             if existing is not None:
                 self.writer.link_source(key, article.item, existing)
                 if before.get(article.item) == existing:
-                    self.report.unchanged += 1
+                    self._unchanged([existing])
+                elif status == "updated":
+                    self.report.updated += 1  # the item now reads as another stored article
                 else:
-                    self._count(status)
+                    self.report.copies += 1  # one more source of an article already stored
             else:
                 self._queue(_Pending(article, key, article.item, status))
         if loaded.additive or loaded.errors:
@@ -236,8 +243,9 @@ class _Run:
             self.writer.unlink_sources(key, keep_items=kept)
             self.report.removed += count_before - self.writer.article_count()
 
-    def _count(self, status: str) -> None:
-        setattr(self.report, status, getattr(self.report, status) + 1)
+    def _unchanged(self, article_ids: Iterable[int]) -> None:
+        self.unchanged.update(article_ids)
+        self.report.unchanged = len(self.unchanged)
 
     def _queue(self, pending: _Pending) -> None:
         same_story = self.pending.setdefault(pending.article.content_hash, [])
@@ -277,7 +285,12 @@ class _Run:
             )
             for p in group:
                 self.writer.link_source(p.path, p.item, article_id)
-                self._count(p.status)
+            # One article, however many sources gave it this run.
+            if any(p.status == "updated" for p in group):
+                self.report.updated += 1
+            else:
+                self.report.added += 1
+            self.report.copies += len(group) - 1
 
 
 EmbedText = tuple[str, str, list[tuple[int, int]]]  # (hash, text, sentence spans in it)

@@ -25,8 +25,11 @@ def counts(report: IngestReport) -> str:
 def summary(report: IngestReport, index: Path) -> str:
     """The last line of `newsbot ingest`: counts, then what it cost."""
     seconds = report.seconds or 1e-9
+    n = report.copies  # sources that repeat an article: not counted as articles above
+    stored_once = f", {n} exact {'copy' if n == 1 else 'copies'} stored once" if n else ""
     return (
-        f"{counts(report)} ({report.files} files, {report.articles / seconds:.1f} articles/s, "
+        f"{counts(report)} ({report.files} files{stored_once}, "
+        f"{report.articles / seconds:.1f} articles/s, "
         f"{report.chunks_embedded} chunks embedded at {report.chunks_embedded / seconds:.0f}/s, "
         f"{report.chunks_reused} reused, {report.seconds:.1f} s) -> {index}/"
     )

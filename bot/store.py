@@ -669,7 +669,7 @@ class Writer:
             ),
         )  # fmt: skip
         article_id = int(cur.lastrowid or 0)
-        self._add_story(article_id, a.body, extra or {})
+        self._add_story(article_id, a, extra or {})
         chunk_ids = []
         for chunk, embed_hash, vec, sent_vecs in zip(
             chunks, embed_hashes, chunk_vectors, sentence_vectors, strict=True
@@ -718,14 +718,25 @@ class Writer:
                 )
         return found
 
-    def _add_story(self, article_id: int, body: str, extra: dict[str, Any]) -> None:
+    def _add_story(self, article_id: int, article: Article, extra: dict[str, Any]) -> None:
         """Group the article with a near-duplicate already in the index, if any."""
         from bot import stories
 
-        text_shingles = stories.shingles(body)
+        text_shingles = stories.shingles(article.body)
         sig = stories.signature(text_shingles)
-        keys = stories.band_keys(sig) if sig is not None else []
         story_id = article_id
+        if sig is None:
+            # Too short to compare by shingles: only the very same headline and body (a
+            # copy under another outlet, URL or date) joins a story.
+            key = stories.exact_key(article.text_hash)
+            same = self._q(
+                "SELECT m.story_id FROM story_bands b JOIN article_meta m "
+                "ON m.article_id = b.article_id WHERE b.band_key = ? LIMIT 1",
+                (key,),
+            )
+            story_id = same[0][0] if same else article_id
+            self.conn.execute("INSERT INTO story_bands VALUES (?, ?)", (key, article_id))
+        keys = stories.band_keys(sig) if sig is not None else []
         if keys:
             marks = ",".join("?" * len(keys))
             candidates = self._q(

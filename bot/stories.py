@@ -3,7 +3,8 @@
 Each article body gets a MinHash signature over its 5-word shingles. Signatures are cut
 into bands; articles sharing a band are candidates, and a candidate joins the story
 when the shingle sets really overlap: Jaccard similarity >= JACCARD, or the shorter
-text is nearly contained in the longer (a copy trimmed to fit: CONTAINMENT). Pure
+text is nearly contained in the longer (a copy trimmed to fit: CONTAINMENT). Texts too
+short to shingle join a story only with copies of the same headline and body. Pure
 functions; the store keeps signatures and band keys in SQLite.
 """
 
@@ -40,6 +41,13 @@ def shingles(text: str) -> set[int]:
         zlib.crc32(" ".join(words[i : i + SHINGLE_WORDS]).encode("utf-8"))
         for i in range(len(words) - SHINGLE_WORDS + 1)
     }
+
+
+def exact_key(text_hash: str) -> int:
+    """A band key for texts too short to shingle: copies with the same headline and body
+    (and another outlet, URL or date) still form one story. It can't collide with a
+    MinHash band's key, whose band number is below BANDS."""
+    return int(text_hash[:8], 16) | (BANDS << 32) | (int(text_hash[8:13], 16) << 40)
 
 
 def signature(shingle_set: set[int]) -> np.ndarray | None:

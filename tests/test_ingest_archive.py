@@ -19,6 +19,7 @@ from bot.core import Newsbot
 from bot.dates import local_day
 from bot.errors import NewsbotError
 from bot.ingest import ingest
+from bot.progress import summary
 from bot.store import ListedArticle, Store
 from tests.conftest import ROOT, write_article
 from tests.fakes import FakeEncoder
@@ -163,6 +164,46 @@ def test_exact_duplicate_files_are_one_article_with_both_sources(
     (row,) = [a for a in store.listing() if a.headline.startswith("Riverton council")]
     assert row.sources == 2
     assert compute_stats(store.listing()).exact_duplicates == 1
+
+
+QUAKE = (
+    "A magnitude 5.8 earthquake struck off the northern coast early on Tuesday, shaking "
+    "buildings in three coastal towns and sending residents into the streets, the national "
+    "seismology institute said. There were no immediate reports of serious damage or "
+    "injuries, but officials said ferry services were suspended while harbour walls were "
+    "inspected."
+)
+
+
+@pytest.mark.parametrize("body", [QUAKE, "A quake shook the coast; no one was hurt."])
+def test_same_text_from_two_outlets_is_two_articles_in_one_story(
+    store: Store, encoder: FakeEncoder, tmp_path: Path, body: str
+) -> None:
+    folder = tmp_path / "wire"
+    folder.mkdir()
+    coast = {"Source": "Coast Daily", "Published": "2024-04-02T06:00:00+02:00",
+             "Url": "https://coastdaily.example/quake"}  # fmt: skip
+    write_article(folder, "coast.txt", "Quake shakes northern coast", body, **coast)
+    write_article(folder, "coast-copy.txt", "Quake shakes northern coast", body, **coast)
+    write_article(folder, "harbour.txt", "Quake shakes northern coast", body,
+                  Source="Harbour Times", Published="2024-04-02T07:30:00+02:00",
+                  Url="https://harbourtimes.example/quake")  # fmt: skip
+    report = ingest([str(folder)], store, encoder)
+    # Three files, two articles: the copy of coast.txt is a second source of it.
+    assert (report.added, report.copies, report.files) == (2, 1, 3)
+    assert "2 added" in summary(report, Path("index"))
+    assert "1 exact copy stored once" in summary(report, Path("index"))
+    listed = store.listing()
+    (harbour,) = filter_articles(listed, outlet="harbour times")
+    assert harbour.url == "https://harbourtimes.example/quake"
+    assert harbour.published == datetime.fromisoformat("2024-04-02T07:30:00+02:00")
+    (coast_row,) = filter_articles(listed, outlet="coast daily")
+    assert coast_row.sources == 2 and coast_row.story_id == harbour.story_id
+    assert store.also_ran_in(coast_row.id) == ("Harbour Times",)
+    embedded = encoder.texts_embedded
+    again = ingest([str(folder)], store, encoder)
+    assert (again.added, again.updated, again.unchanged, again.copies) == (0, 0, 2, 0)
+    assert encoder.texts_embedded == embedded
 
 
 def test_list_filters_by_outlet_and_period(

@@ -7,6 +7,7 @@ or a bad feed entry) is reported and skipped; the rest goes through.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import sys
@@ -29,6 +30,7 @@ from bot.store import Store, Writer
 log = logging.getLogger(__name__)
 
 EMBED_BATCH_CHUNKS = 256  # chunks gathered before a forward pass; bounds memory
+EMBED_SLICE = 64  # chunks per encoder call; progress is reported between calls
 PARTIAL = "partial:"  # file hash prefix of a file with bad items: read it again next time
 
 
@@ -59,7 +61,8 @@ class IngestReport:
         return self.added + self.updated + self.unchanged
 
 
-# (current source, sources done, sources total, the report so far)
+# (current source, sources done, sources total, the report so far); called before each
+# source and again between encoder calls while a source's articles are embedded.
 Progress = Callable[[str, int, int, IngestReport], None]
 
 
@@ -155,6 +158,8 @@ def ingest(
         for done, source in enumerate(sources):
             if progress:
                 progress(source.label, done, len(sources), report)
+                # A long source (a big JSON Lines file) reports while it is embedded too.
+                run.tick = functools.partial(progress, source.label, done, len(sources), report)
             run.source(source, max_bytes)
         run.flush()
         if prune:
@@ -189,6 +194,7 @@ class _Run:
         self.pending_chunks = 0
         self.fresh: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self.unchanged: set[int] = set()  # articles seen unchanged, once however many sources
+        self.tick: Callable[[], None] = lambda: None  # called between encoder calls
 
     def source(self, source: Source, max_bytes: int) -> None:
         try:
@@ -266,13 +272,15 @@ class _Run:
         cached = self.writer.cached_vectors(h for h in needed if h not in self.fresh)
         cached.update({h: self.fresh[h] for h in needed if h in self.fresh})
         todo = [h for h in needed if h not in cached]
-        if todo:
+        for i in range(0, len(todo), EMBED_SLICE):
+            part = todo[i : i + EMBED_SLICE]
             vecs, sent_vecs = self.encoder.encode_with_sentences(
-                [needed[h][0] for h in todo], [needed[h][1] for h in todo]
+                [needed[h][0] for h in part], [needed[h][1] for h in part]
             )
-            for h, v, sv in zip(todo, vecs, sent_vecs, strict=True):
+            for h, v, sv in zip(part, vecs, sent_vecs, strict=True):
                 self.fresh[h] = cached[h] = (v, sv)
-        self.report.chunks_embedded += len(todo)
+            self.report.chunks_embedded += len(part)
+            self.tick()
         self.report.chunks_reused += sum(len(t) for _, t in prepared) - len(todo)
         for group, (chunks, texts) in zip(groups, prepared, strict=True):
             hashes = [h for h, _, _ in texts]

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from bot.ingest import IngestReport
 
 PLAIN_INTERVAL = 10.0  # seconds between plain progress lines; quick runs print none
+# The ingest calls back before each source and while a source is embedded (same `done`).
 
 
 def counts(report: IngestReport) -> str:
@@ -100,7 +101,7 @@ class IngestProgress:
                 total=total,
                 description=Path(current).name if current else "",
                 counts=f"{report.added} new · {report.unchanged} same · "
-                f"{len(report.failed)} failed",
+                f"{len(report.failed)} failed · {report.chunks_embedded} chunks embedded",
             )
             return
         now = self.clock()
@@ -108,9 +109,11 @@ class IngestProgress:
             return
         self._last = now
         elapsed = now - self._started
+        reading = f", reading {Path(current).name}" if current else ""
         print(
             f"ingest: {done}/{total} sources ({done * 100 // max(total, 1)}%), {counts(report)}, "
-            f"{done / max(elapsed, 1e-9):.1f} sources/s, ETA {eta(done, total, elapsed)}",
+            f"{report.chunks_embedded} chunks embedded, {done / max(elapsed, 1e-9):.1f} "
+            f"sources/s, ETA {eta(done, total, elapsed)}{reading}",
             file=self.stream,
             flush=True,
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 
 from bot.ingest import IngestReport, ingest
@@ -33,8 +34,41 @@ def test_plain_lines_every_interval_with_counts_and_eta() -> None:
         update("", 8, 8, report)  # the end is the summary's job
     assert out.getvalue().splitlines() == [
         "ingest: 4/8 sources (50%), 3 added, 0 updated, 1 unchanged, 0 removed, 0 failed, "
-        "0.3 sources/s, ETA 12s"
+        "0 chunks embedded, 0.3 sources/s, ETA 12s, reading c.txt"
     ]
+
+
+class SlowEncoder(FakeEncoder):
+    """Each encoder call takes 'six seconds' on the test's clock."""
+
+    def __init__(self, clock: Clock) -> None:
+        super().__init__()
+        self.clock = clock
+
+    def encode_with_sentences(self, texts, spans):  # type: ignore[no-untyped-def]
+        self.clock.now += 6
+        return super().encode_with_sentences(texts, spans)
+
+
+def test_one_long_source_reports_progress_while_it_is_embedded(
+    store: Store, tmp_path: Path
+) -> None:
+    path = tmp_path / "big.jsonl"
+    path.write_text(
+        "\n".join(
+            json.dumps({"id": i, "title": f"Story {i}", "body": f"Report number {i} of the day."})
+            for i in range(300)
+        )
+    )
+    out, clock = io.StringIO(), Clock()
+    with IngestProgress(out, terminal=False, interval=10, clock=clock) as update:
+        report = ingest([str(path)], store, SlowEncoder(clock), progress=update)
+    assert report.added == 300
+    lines = out.getvalue().splitlines()
+    # 300 chunks in calls of 64 take 30 "seconds": a line at 12 s and at 24 s, not silence.
+    assert len(lines) == 2
+    assert lines[0].startswith("ingest: 0/1 sources (0%), ")
+    assert "128 chunks embedded" in lines[0] and lines[0].endswith("reading big.jsonl")
 
 
 def test_terminal_bar_shows_counts_and_eta(

@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
     from slack_sdk import WebClient
     from slack_sdk.http_retry import RetryHandler
-    from slack_sdk.webhook import WebhookClient
+    from slack_sdk.webhook import WebhookClient, WebhookResponse
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +83,16 @@ NO_BOT_TOKEN = (
 ANSWER_GONE = (
     "That answer is no longer in newsbot's records, so it can't be {what}. Please ask again."
 )
+SHARE_NOT_MEMBER = (
+    "I couldn't share the answer in this channel: newsbot isn't in it. Invite it with "
+    "/invite @newsbot, then click Share in channel again."
+)
+SHARE_FAILED = (
+    "I couldn't share the answer in this channel (Slack said: {error}). Your copy is "
+    "still here; try Share in channel again."
+)
+# Slack's answer when the bot may not post in a channel (private, or it was never invited).
+NOT_A_MEMBER = frozenset({"channel_not_found", "not_in_channel"})
 
 
 # --- settings -> parts ---------------------------------------------------------------------
@@ -518,8 +528,12 @@ class SlackFront:
                 self._respond(url, channel, warning(ANSWER_GONE.format(what="shared")))
                 return
             for message in answer_messages(answer, answer_id=action["value"], asked_by=user):
-                self._respond(url, channel, message, response_type="in_channel")
-            self._delete_original(url)  # the ephemeral copy is no longer needed
+                error = self._respond(url, channel, message, response_type="in_channel")
+                if error:  # keep the ephemeral copy: it is the only one the user has
+                    text = SHARE_NOT_MEMBER if error in NOT_A_MEMBER else SHARE_FAILED
+                    self._respond(url, channel, warning(text.format(error=error)))
+                    return
+            self._delete_original(url)  # shared: the ephemeral copy is no longer needed
         except Exception as exc:
             self._respond(url, channel, self._failure(exc))
 
@@ -545,8 +559,8 @@ class SlackFront:
         channel: str,
         message: SlackMessage,
         response_type: str = "ephemeral",
-    ) -> None:
-        """Reply through the response URL; a failure there can only be logged."""
+    ) -> str | None:
+        """Reply through the response URL; returns Slack's error code, None once posted."""
         self.pacer.wait(channel)
         try:
             response = self.webhook(url).send(
@@ -559,9 +573,14 @@ class SlackFront:
             )
         except Exception as exc:
             log.error("response_url post failed in %s: %s", channel, _api_error(exc))
-            return
-        if response.status_code != 200:
-            log.error("response_url post failed in %s: HTTP %s", channel, response.status_code)
+            return type(exc).__name__
+        if response.status_code == 200:
+            return None
+        error = _webhook_error(response)
+        log.error(
+            "response_url post failed in %s: HTTP %s %s", channel, response.status_code, error
+        )
+        return error
 
     def _delete_original(self, url: str) -> None:
         response = self.webhook(url).send(delete_original=True)
@@ -600,6 +619,11 @@ def _action_channel(body: Mapping[str, Any]) -> str:
     return (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
         "channel_id", ""
     )
+
+
+def _webhook_error(response: WebhookResponse) -> str:
+    """The error code of a refused response_url post (Slack answers it as plain text)."""
+    return (response.body or "").strip()[:100] or f"HTTP {response.status_code}"
 
 
 def _api_error(exc: BaseException) -> str:

@@ -192,6 +192,38 @@ def test_slash_command_answers_ephemerally_and_can_be_shared(
     assert ask.calls == [("When did the mayor resign?", ())]
 
 
+@pytest.mark.parametrize(
+    ("error", "hint"),
+    [
+        ("channel_not_found", "/invite @newsbot"),
+        ("not_in_channel", "/invite @newsbot"),
+        ("expired_url", "Slack said: expired_url"),
+    ],
+)
+def test_a_failed_share_keeps_the_answer_and_says_why(
+    bot: BotOverHttp, fake_slack: FakeSlack, error: str, hint: str
+) -> None:
+    bot.command("When did the mayor resign?", response_url=fake_slack.response_url("cmd"))
+    answer = fake_slack.wait_for("response_url")[0]
+    share_id = answer.args["blocks"][-1]["elements"][-1]["value"]
+
+    fake_slack.fail("response_url", error)  # the in-channel post is refused
+    share_url = fake_slack.response_url("share")
+    bot.action(action_payload(SHARE, share_id, user="U1", channel="C9", response_url=share_url))
+    told = fake_slack.wait_for("response_url", 2)[1]
+    fake_slack.settle(quiet=0.5)
+
+    [refused] = [c for c in fake_slack.calls_to("response_url", ok_only=False) if c.error]
+    assert refused.args["response_type"] == "in_channel" and refused.error == error
+    assert told.args["url"] == "/response/share"
+    assert told.args["response_type"] == "ephemeral" and told.args["replace_original"] is False
+    assert told.args["text"].startswith(":warning: I couldn't share the answer in this channel")
+    assert hint in told.args["text"]
+    # the ephemeral answer is kept: nothing asked Slack to delete it
+    assert not [c for c in fake_slack.calls_to("response_url") if c.args.get("delete_original")]
+    assert len(fake_slack.calls_to("response_url")) == 2
+
+
 def test_slash_command_without_a_question_shows_usage(
     bot: BotOverHttp, fake_slack: FakeSlack, ask: ScriptedAsk
 ) -> None:

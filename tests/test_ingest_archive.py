@@ -110,6 +110,25 @@ def test_feed_entries_that_roll_off_are_kept(
     assert store.count("articles") == 2
 
 
+def test_truncated_feed_fails_whole_and_removes_nothing(
+    store: Store, encoder: FakeEncoder, tmp_path: Path
+) -> None:
+    feed = tmp_path / "herald.rss"
+    rss = (EXAMPLES / "herald-feed.rss").read_text()
+    cut = rss[: rss.index("Drivers are asked")]  # inside the second entry's description
+    feed.write_text(cut)
+    report = ingest([str(feed)], store, encoder)
+    assert [str(f) for f in report.failed] == [
+        f"{feed}: truncated XML: ends inside <description> at line 21"
+    ]
+    assert (report.added, store.count("articles")) == (0, 0)  # not even the whole first entry
+    feed.write_text(rss)
+    assert ingest([str(feed)], store, encoder).added == 2
+    feed.write_text(cut)
+    again = ingest([str(feed)], store, encoder)
+    assert len(again.failed) == 1 and store.count("articles") == 2
+
+
 def test_stdin_jsonl(store: Store, encoder: FakeEncoder) -> None:
     lines = (EXAMPLES / "wire-copies.jsonl").read_bytes()
     report = ingest(["-"], store, encoder, stdin=io.BytesIO(lines))

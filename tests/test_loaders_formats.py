@@ -159,6 +159,33 @@ def test_rss_full_content_and_summary_only_entries() -> None:
     assert summary_only.body.startswith("The Elm Street bridge will be closed")
 
 
+def test_truncated_feed_is_one_clear_error_not_a_shorter_feed() -> None:
+    rss = (EXAMPLES / "herald-feed.rss").read_bytes()
+    in_description = rss[: rss.index(b"Drivers are asked")]
+    after_an_item = rss[: rss.rindex(b"</item>") + len(b"</item>")]
+    atom = (EXAMPLES / "gazette-atom.xml").read_bytes()
+    for name, data, reason in [
+        ("cut.rss", in_description, "truncated XML: ends inside <description> at line 21"),
+        ("cut.rss", after_an_item, "truncated XML: ends inside <channel> at line 22"),
+        ("cut.atom", atom[: atom.rindex(b"</feed>")], "truncated XML: ends inside <feed>"),
+    ]:
+        with pytest.raises(ArticleError) as info:
+            load_source(name, data)
+        assert str(info.value).startswith(f"{name}: {reason}")
+
+
+def test_slightly_malformed_but_whole_feeds_are_still_read() -> None:
+    # Undefined HTML entities and a bare "&" are common in real feeds; feedparser copes.
+    rss = (EXAMPLES / "herald-feed.rss").read_bytes()
+    damaged = rss.replace(b"Local news from", b"Local&nbsp;news &amp from").replace(
+        b"for repairs to its deck", b"for repairs to its deck &mdash; and rails"
+    )
+    assert len(load_source("herald.rss", damaged).articles) == 2
+    cut_after_damage = damaged[: damaged.rindex(b"</rss>")]
+    with pytest.raises(ArticleError, match="does not end with </rss>"):
+        load_source("herald.rss", cut_after_damage)
+
+
 def test_atom_entry() -> None:
     (a,) = load("gazette-atom.xml").articles
     assert a.headline == "Snow plow contract goes to local firm"
@@ -178,7 +205,7 @@ def test_atom_entry() -> None:
         ("a.json", b'{"title": "x", "text": "cut', "not valid JSON"),
         ("a.json", b"42", "no article object"),
         ("a.json", b'{"articles": []}', "empty list"),
-        ("a.rss", b"<rss><channel><item><title>cut", "broken feed"),
+        ("a.rss", b"<rss><channel><item><title>cut", "truncated XML: ends inside <title>"),
         ("a.rss", b"hello, not xml at all", "not an RSS or Atom feed"),
         ("a.xml", b'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>'
          b"</channel></rss>", "feed has no entries"),

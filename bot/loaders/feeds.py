@@ -8,6 +8,7 @@ link, so re-reading a feed recognises entries already indexed.
 
 from __future__ import annotations
 
+import re
 import socket
 import urllib.error
 import urllib.request
@@ -58,6 +59,10 @@ def parse_feed(source: str, data: bytes) -> tuple[list[Article], list[ArticleErr
 
     if not data.strip():
         raise ArticleError(source, "file is empty")
+    # feedparser reads damaged feeds leniently, which real feeds need (undefined HTML
+    # entities are common), but a cut-off file would pass as a shorter feed.
+    if (cut := truncation(data)) is not None:
+        raise ArticleError(source, f"truncated XML: {cut}")
     parsed = feedparser.parse(data, sanitize_html=True, resolve_relative_uris=False)
     if not parsed.get("version") and not parsed.entries:
         problem = parsed.get("bozo_exception")
@@ -86,6 +91,51 @@ def parse_feed(source: str, data: bytes) -> tuple[list[Article], list[ArticleErr
     if not articles and parsed.get("bozo"):
         raise ArticleError(source, f"broken feed ({_first_line(parsed.bozo_exception)})")
     return articles, errors
+
+
+_END_ERRORS = {"no element found", "unclosed token", "unclosed CDATA section", "partial character"}
+_XML_PROLOG = re.compile(rb"\s*(?:<\?.*?\?>\s*|<!--.*?-->\s*|<!DOCTYPE[^>]*>\s*)*<([\w:.-]+)", re.S)
+_TRAILER = re.compile(rb"(?:\s|<!--.*?-->)*\Z", re.S)
+
+
+def truncation(data: bytes) -> str | None:
+    """How an XML document is cut short ("ends inside <item> at line 12"), or None when
+    it is whole. Only the end counts: other damage is left to the lenient parser."""
+    import xml.parsers.expat
+
+    parser = xml.parsers.expat.ParserCreate()
+    parser.UseForeignDTD(True)  # undefined entities such as &nbsp; are skipped, not fatal
+    parser.ExternalEntityRefHandler = lambda *args: 1
+    open_elements: list[str] = []
+    parser.StartElementHandler = lambda name, attrs: open_elements.append(name)
+    parser.EndElementHandler = lambda name: open_elements.pop() if open_elements else None
+    try:
+        parser.Parse(data, True)
+        return None
+    except xml.parsers.expat.ExpatError as exc:
+        reason = xml.parsers.expat.ErrorString(exc.code)
+        if reason in _END_ERRORS:  # the input ran out inside a tag, a CDATA section, ...
+            inside = f"inside <{open_elements[-1]}>" if open_elements else "before its root element"
+            return f"ends {inside} at line {exc.lineno}"
+    # Expat stopped early on other damage; whether the end is whole, the root tells.
+    text = _as_bytes_of_ascii_markup(data)
+    root = _XML_PROLOG.match(text)
+    if root is None:
+        return None  # not XML at all: the feed parser says what it is
+    closing = re.compile(rb"</\s*" + re.escape(root.group(1)) + rb"\s*>")
+    ends = [m.end() for m in closing.finditer(text)]
+    if ends and _TRAILER.match(text, ends[-1]):
+        return None
+    return f"does not end with </{root.group(1).decode('ascii', 'replace')}>"
+
+
+def _as_bytes_of_ascii_markup(data: bytes) -> bytes:
+    """UTF-16/32 documents re-encoded as UTF-8, so tag names can be matched as bytes."""
+    for bom, encoding in ((b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"),
+                          (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):  # fmt: skip
+        if data.startswith(bom):
+            return data.decode(encoding, "replace").encode("utf-8")
+    return data
 
 
 def _first_line(problem: Any) -> str:

@@ -122,3 +122,22 @@ def test_expand_paths_walks_directories_and_globs(tmp_path) -> None:
     files, errors = expand_paths([str(tmp_path / "missing"), str(tmp_path / "*.nothing")])
     assert files == []
     assert len(errors) == 2
+
+
+def test_directory_walks_skip_hidden_folders_and_files(tmp_path) -> None:
+    archive = tmp_path / "archive"
+    (archive / ".git" / "refs").mkdir(parents=True)
+    (archive / ".git" / "description.txt").write_text("x")
+    (archive / ".git" / "refs" / "notes.md").write_text("x")
+    (archive / "news" / ".drafts").mkdir(parents=True)
+    (archive / "news" / ".drafts" / "draft.txt").write_text("x")
+    (archive / "news" / "story.txt").write_text("x")
+    (archive / ".story.txt.swp.txt").write_text("x")
+    files, errors = expand_paths([str(archive)])
+    assert [f.relative_to(archive).as_posix() for f in files] == ["news/story.txt"]
+    assert errors == []
+    # Named explicitly, a hidden file (or a file in a hidden folder) is read.
+    named = archive / ".git" / "description.txt"
+    assert expand_paths([str(named)]) == ([named], [])
+    hidden_root = archive / "news" / ".drafts"
+    assert expand_paths([str(hidden_root)])[0] == [hidden_root / "draft.txt"]

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import glob
+import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,7 +53,9 @@ class Loaded:
 def expand_paths(paths: Iterable[str]) -> tuple[list[Path], list[ArticleError]]:
     """Expand directories (recursively) and globs into a sorted list of files.
 
-    Paths that match nothing are reported as errors rather than silently skipped.
+    A directory walk skips hidden files and folders (.git, .cache, editor backups); a
+    hidden file named on the command line is still read. Paths that match nothing are
+    reported as errors rather than silently skipped.
     """
     files: list[Path] = []
     errors: list[ArticleError] = []
@@ -63,12 +66,20 @@ def expand_paths(paths: Iterable[str]) -> tuple[list[Path], list[ArticleError]]:
         for match in matches:
             path = Path(match)
             if path.is_dir():
-                files.extend(p for p in sorted(path.rglob("*")) if _is_article_file(p))
+                files.extend(_walk(path))
             elif path.is_file():
                 files.append(path)
             else:
                 errors.append(ArticleError(raw, "no such file or directory"))
     return _unique(files), errors
+
+
+def _walk(folder: Path) -> list[Path]:
+    found = []
+    for root, dirs, names in os.walk(folder):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]  # never descend into .git
+        found += [p for p in (Path(root, n) for n in names) if _is_article_file(p)]
+    return sorted(found)
 
 
 def _is_article_file(path: Path) -> bool:

@@ -119,6 +119,16 @@ def test_jsonl_bad_lines_are_reported_with_line_numbers() -> None:
     assert str(loaded.errors[0]).startswith("feed.jsonl:2: not valid JSON")
 
 
+def test_jsonl_lines_end_at_newlines_only() -> None:
+    # U+2028 (line separator) and U+0085 may stand raw inside a JSON string.
+    rows = [{"title": "Council vote", "text": "The vote passed.\u2028It was close.\u0085Yes."},
+            {"title": "Bridge", "text": "The bridge reopens."}]  # fmt: skip
+    data = ("\r\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n{bad\n").encode()
+    loaded = load_source("wire.jsonl", data)
+    assert [a.headline for a in loaded.articles] == ["Council vote", "Bridge"]
+    assert [(e.line, e.reason[:14]) for e in loaded.errors] == [(3, "not valid JSON")]
+
+
 def test_jsonl_with_only_bad_lines_reports_each_line() -> None:
     loaded = load_source("x.jsonl", b'{"title": "cut\n[1]\n{"title": "no body"}\n')
     assert loaded.articles == []

@@ -160,7 +160,9 @@ def parse_jsonl(
     fields = fields or FieldMap()
     text = decode_text(source, data)
     articles, errors = [], []
-    for n, line in enumerate(text.splitlines(), start=1):
+    # Only "\n" ends a line: str.splitlines() would also split inside a JSON string at a
+    # raw U+2028, U+0085 or form feed, which JSON allows there.
+    for n, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
         try:

@@ -77,6 +77,24 @@ def test_html_without_a_date_stays_undated() -> None:
     assert a.published is None and a.updated is None
 
 
+def test_html_date_comes_from_metadata_never_from_the_url_or_the_text() -> None:
+    page = (
+        b'<html><head><title>Fair opens</title><link rel="canonical" '
+        b'href="https://gazette.example/2023/07/19/fair-opens"></head><body><article>'
+        b"<p>July 19, 2023</p><p>The county fair opened on Friday with forty rides and a "
+        b"pie contest, the organisers said.</p></article></body></html>"
+    )
+    (a,) = load_source("fair.html", page).articles
+    assert a.url == "https://gazette.example/2023/07/19/fair-opens"
+    assert a.published is None  # the URL's /2023/07/19/ and the text's date are guesses
+    assert a.outlet == "gazette.example"  # no site name: the host stands in
+    marked = page.replace(
+        b"<p>July 19", b'<p><time itemprop="datePublished" datetime="2023-07-19T09:00:00Z">July 19'
+    ).replace(b"2023</p>", b"2023</time></p>")
+    (b,) = load_source("fair.html", marked).articles
+    assert b.published == datetime(2023, 7, 19, 9, tzinfo=UTC)
+
+
 def test_json_wrapper_with_common_field_names() -> None:
     loaded = load("archive.json")
     first, second = loaded.articles

@@ -1,8 +1,9 @@
 """Web pages: main text, title, date, byline, URL and site extracted with trafilatura.
 
 Boilerplate (navigation, footers, comments) is dropped by trafilatura. Dates come from
-the page's own metadata (`article:published_time`, JSON-LD `datePublished`, ...), never
-from the file or from guesses in the text; `article:modified_time` gives `updated`.
+the page's own metadata (`article:published_time`, JSON-LD or microdata `datePublished`,
+...), never from the file, the URL or guesses in the text; `article:modified_time` gives
+`updated`. Without a site name the outlet is the host name of the page's URL.
 """
 
 from __future__ import annotations
@@ -61,7 +62,9 @@ def parse_html(source: str, data: bytes) -> Article:
         raise ArticleError(source, "no article text found in the HTML")
     paragraphs = _body_paragraphs(doc.body)
     meta = _page_meta(text)
-    published = _first_date(meta, PUBLISHED_META) or date_value(doc.date)
+    # Not trafilatura's own date (htmldate): without metadata it falls back to a date in
+    # the URL (/2023/07/19/), the title or the text, which is a guess.
+    published = _first_date(meta, PUBLISHED_META)
     return build_article(
         source,
         headline=text_value(doc.title),
@@ -102,6 +105,10 @@ def _page_meta(text: str) -> dict[str, str]:
         key = (tag.get("property") or tag.get("name") or tag.get("itemprop") or "").lower()
         if key and tag.get("content"):
             meta.setdefault(key, tag.get("content"))
+    # schema.org microdata on the page's own elements: <time itemprop="datePublished" ...>
+    for tag in root.xpath('//*[@itemprop="datePublished" or @itemprop="dateModified"]'):
+        if value := tag.get("datetime") or tag.get("content"):
+            meta.setdefault(tag.get("itemprop").lower(), value)
     for script in root.xpath('//script[@type="application/ld+json"]'):
         try:
             data = json.loads(script.text or "")

@@ -1,8 +1,9 @@
 """The Slack front: a bolt app that answers mentions, direct messages and `/ask`.
 
 Each handler reads the same way: parse the event, call `ask`, render, post. Every request is
-acknowledged at once; the answering runs in bolt's lazy listeners on a thread pool. slack_bolt
-and slack_sdk are imported inside functions, so `newsbot --help` stays light.
+acknowledged at once on bolt's listener pool; the answering runs on a pool of its own, so
+slow answers never hold back an acknowledgement. slack_bolt and slack_sdk are imported inside
+functions, so `newsbot --help` stays light.
 
     app = create_app(ask_fn, client=make_client(settings), settings=settings, feedback=store)
 """
@@ -17,7 +18,7 @@ import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -55,7 +56,8 @@ EVENTS_PATH = "/slack/events"
 MAX_TURNS = 5  # earlier exchanges passed to ask() as conversation history
 DM_HISTORY_SECONDS = 30 * 60  # top-level DMs: earlier messages this recent are the conversation
 WORKING_REACTION = "eyes"
-LISTENER_THREADS = 32  # questions answered at once; more wait (their acks too)
+LISTENER_THREADS = 32  # bolt's pool: acks and button clicks, all quick
+ANSWER_THREADS = 8  # questions answered at once; more wait their turn in a queue
 KEEP_UNVOTED_DAYS = 90  # answers nobody voted on are forgotten after this (buttons then say so)
 
 # What users read, kept together.
@@ -277,6 +279,18 @@ def conversation_turns(
 
 
 @dataclass(frozen=True)
+class Me:
+    """The bot's own IDs (from bolt's context), to tell its messages from users'."""
+
+    user_id: str | None
+    bot_id: str | None
+
+    @classmethod
+    def of(cls, context: BoltContext) -> Me:
+        return cls(context.bot_user_id, context.bot_id)
+
+
+@dataclass(frozen=True)
 class Asked:
     """A question as it arrived: who, where, and where the answer goes."""
 
@@ -306,6 +320,7 @@ class SlackFront:
         feedback: FeedbackStore,
         access: Access,
         pacer: ChannelPacer,
+        answers: Executor,
         webhook: Webhook = make_webhook,
     ) -> None:
         self.ask_fn = ask_fn
@@ -313,17 +328,28 @@ class SlackFront:
         self.feedback = feedback
         self.access = access
         self.pacer = pacer
+        self.answers = answers
         self.webhook = webhook
         self.seen = SeenEvents()
 
     def register(self, app: App) -> None:
+        """Events are acked by bolt before their listener runs; /ask by `acknowledge_command`.
+
+        The listeners only queue the answering on `answers`: bolt runs acks on its listener
+        pool, and answers there could fill it and leave a request unacked after 3 seconds.
+        Button clicks are quick (a vote, a post) and stay on bolt's pool as lazy listeners.
+        """
         app.middleware(self.deduplicate)
-        app.event("app_mention")(ack=_acknowledge, lazy=[self.answer_mention])
-        app.event("message")(ack=_acknowledge, lazy=[self.answer_direct_message])
-        app.command("/ask")(ack=self.acknowledge_command, lazy=[self.answer_command])
+        app.event("app_mention")(self.queue_mention)
+        app.event("message")(self.queue_direct_message)
+        app.command("/ask")(self.acknowledge_command)
         for action_id in (FEEDBACK_UP, FEEDBACK_DOWN):
             app.action(action_id)(ack=_acknowledge, lazy=[self.record_vote])
         app.action(SHARE)(ack=_acknowledge, lazy=[self.share_answer])
+
+    def _queue(self, work: Callable[..., None], *args: Any) -> None:
+        """Run `work` on the answer pool; a crash there is logged, never lost."""
+        self.answers.submit(work, *args).add_done_callback(_log_crash)
 
     # -- redeliveries
 
@@ -346,12 +372,13 @@ class SlackFront:
 
     # -- mentions and DMs
 
-    def answer_mention(self, event: dict[str, Any], context: BoltContext) -> None:
+    def queue_mention(self, event: dict[str, Any], context: BoltContext) -> None:
         if _from_a_bot(event):
             return
         thread_ts = event.get("thread_ts")
         dm = event.get("channel_type") == "im" or event["channel"].startswith("D")
-        self._answer(
+        self._queue(
+            self._answer,
             Asked(
                 text=question_text(event.get("text", ""), context.bot_user_id),
                 user=event.get("user", ""),
@@ -362,15 +389,16 @@ class SlackFront:
                 thread_ts=thread_ts,
                 dm=dm,
             ),
-            context,
+            Me.of(context),
         )
 
-    def answer_direct_message(self, event: dict[str, Any], context: BoltContext) -> None:
+    def queue_direct_message(self, event: dict[str, Any], context: BoltContext) -> None:
         # Plain user messages in a DM only: no edits, joins, bot posts, or channel chatter.
         if event.get("channel_type") != "im" or event.get("subtype") or _from_a_bot(event):
             return
         thread_ts = event.get("thread_ts")
-        self._answer(
+        self._queue(
+            self._answer,
             Asked(
                 text=question_text(event.get("text", ""), context.bot_user_id),
                 user=event.get("user", ""),
@@ -380,10 +408,10 @@ class SlackFront:
                 thread_ts=thread_ts,
                 dm=True,
             ),
-            context,
+            Me.of(context),
         )
 
-    def _answer(self, asked: Asked, context: BoltContext) -> None:
+    def _answer(self, asked: Asked, me: Me) -> None:
         refusal = self.access.refusal(asked.user, asked.channel, dm=asked.dm)
         if refusal:
             log.info("refused %s in %s: not enabled", asked.user, asked.channel)
@@ -395,7 +423,7 @@ class SlackFront:
         self._react("reactions_add", asked)
         try:
             started = time.perf_counter()
-            history = self._history(asked, context)
+            history = self._history(asked, me)
             answer = self.ask_fn(asked.text, history)
             answer_id = self.feedback.record_answer(answer, user=asked.user, channel=asked.channel)
             for message in answer_messages(answer, answer_id=answer_id):
@@ -431,7 +459,7 @@ class SlackFront:
                 "could not tell %s that newsbot isn't enabled in %s", asked.user, asked.channel
             )
 
-    def _history(self, asked: Asked, context: BoltContext) -> list[Turn]:
+    def _history(self, asked: Asked, me: Me) -> list[Turn]:
         """Earlier exchanges of the thread (or of a recent DM conversation)."""
         from slack_sdk.errors import SlackApiError
 
@@ -460,8 +488,8 @@ class SlackFront:
         turns = conversation_turns(
             messages,
             before_ts=asked.ts,
-            bot_user_id=context.bot_user_id,
-            bot_id=context.bot_id,
+            bot_user_id=me.user_id,
+            bot_id=me.bot_id,
             dm=asked.dm,
         )
         return turns[-MAX_TURNS:]
@@ -478,11 +506,11 @@ class SlackFront:
         else:
             reply = notice(SEARCHING.format(question=question))
         ack(text=reply.text, blocks=reply.blocks, response_type="ephemeral")
+        if question and not refusal:
+            self._queue(self.answer_command, command)
 
     def answer_command(self, command: dict[str, Any]) -> None:
         question = command.get("text", "").strip()
-        if self._command_refusal(command) or not question:
-            return  # acknowledge_command has already replied
         channel = command.get("channel_id", "")
         url = command.get("response_url", "")
         try:
@@ -615,6 +643,12 @@ def _acknowledge(ack: Ack) -> None:
     ack()
 
 
+def _log_crash(future: Future[None]) -> None:
+    exc = future.exception()
+    if exc is not None:
+        log.error("answering crashed: %s", _api_error(exc), exc_info=exc)
+
+
 def _action_channel(body: Mapping[str, Any]) -> str:
     return (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
         "channel_id", ""
@@ -644,6 +678,7 @@ def create_app(
     settings: Settings,
     feedback: FeedbackStore,
     post_interval: float = 1.0,
+    answer_threads: int = ANSWER_THREADS,
 ) -> App:
     """The bolt app. Calls auth.test once (bolt's token check) to learn the bot's own IDs."""
     from slack_bolt import App
@@ -658,8 +693,8 @@ def create_app(
             # Without a secret (Socket Mode) a random one makes any HTTP request fail the check.
             signing_secret=secret.get_secret_value() if secret else secrets.token_hex(32),
             process_before_response=False,
-            # bolt runs ack functions (/ask, buttons) and lazy answers on one pool, 5 threads by
-            # default: five slow answers would hold back every other ack and :eyes: reaction.
+            # bolt runs ack functions (/ask, buttons) on this pool, 5 threads by default;
+            # answers run on their own pool (SlackFront.register), so acks never wait for them.
             listener_executor=ThreadPoolExecutor(LISTENER_THREADS, "newsbot-slack"),
         )
     except (SlackApiError, BoltError) as exc:
@@ -668,7 +703,12 @@ def create_app(
             f" and NEWSBOT_SLACK_API_URL ({settings.slack_api_url})."
         ) from None
     SlackFront(
-        ask_fn, client, feedback, Access.from_settings(settings), ChannelPacer(post_interval)
+        ask_fn,
+        client,
+        feedback,
+        Access.from_settings(settings),
+        ChannelPacer(post_interval),
+        answers=ThreadPoolExecutor(answer_threads, "newsbot-answer"),
     ).register(app)
     return app
 

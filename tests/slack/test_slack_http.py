@@ -8,8 +8,9 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,8 @@ from bot.config import Settings
 from bot.core import Newsbot, Turn
 from bot.errors import IndexMissingError
 from bot.ingest import ingest
+from bot.records import Answer
+from bot.slack import ANSWER_THREADS
 from bot.slack_render import FEEDBACK_DOWN, FEEDBACK_UP, SHARE, unescape
 from bot.store import Store
 from tests.conftest import write_article
@@ -287,28 +290,56 @@ def test_ack_is_immediate_while_a_slow_answer_is_worked_on(
     assert post.args["thread_ts"] == event["ts"]
 
 
-def test_commands_and_clicks_are_acked_while_many_answers_are_in_flight(
+class GatedAsk(ScriptedAsk):
+    """Answers only once the test opens the gate; counts the questions being worked on."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate = threading.Event()
+        self.running = 0
+        self.most_running = 0
+        self._lock = threading.Lock()
+
+    def __call__(self, question: str, history: Sequence[Turn]) -> Answer:
+        with self._lock:
+            self.running += 1
+            self.most_running = max(self.most_running, self.running)
+        try:
+            assert self.gate.wait(60), "the test never opened the gate"
+            return super().__call__(question, history)
+        finally:
+            with self._lock:
+                self.running -= 1
+
+
+def test_acks_never_wait_behind_more_answers_than_the_pools_have_threads(
     bot_factory: Callable[..., BotOverHttp], fake_slack: FakeSlack
 ) -> None:
-    slow = ScriptedAsk(delay=4.0)
-    bot = bot_factory(ask_fn=slow)
-    for i in range(12):  # more slow questions at once than bolt's default pool has threads
-        bot.event(mention(fake_slack, f"Question {i}?", channel=f"C{i}"), event_id=f"EvBusy{i}")
-    fake_slack.wait_for("reactions.add", 12, timeout=5)
-    command = bot.command("Anything?", response_url=fake_slack.response_url("busy"))
-    click = bot.action(
-        action_payload(
-            FEEDBACK_UP,
-            "0" * 32,
-            user="U2",
-            channel="C1",
-            response_url=fake_slack.response_url("b"),
+    gated = GatedAsk()
+    bot = bot_factory(ask_fn=gated)
+    in_flight = 40  # more than bolt's listener pool (32) and than the answer pool
+    for i in range(in_flight):
+        bot.event(mention(fake_slack, f"Question {i}?", channel=f"C{i}"), event_id=f"EvMany{i}")
+    time.sleep(0.5)  # let the answers take every thread they can
+    try:
+        command = bot.command("Anything?", response_url=fake_slack.response_url("many"))
+        click = bot.action(
+            action_payload(
+                FEEDBACK_UP,
+                "0" * 32,
+                user="U2",
+                channel="C1",
+                response_url=fake_slack.response_url("v"),
+            )
         )
-    )
+    finally:
+        gated.gate.set()
     assert command.status == 200 and command.seconds < 3.0, command
     assert json.loads(command.body)["text"].startswith("Searching the articles")
     assert click.status == 200 and click.seconds < 3.0, click
-    fake_slack.wait_for("chat.postMessage", 12, timeout=30)
+    assert gated.most_running == ANSWER_THREADS  # the answer pool is bounded; the rest queued
+    fake_slack.wait_for("chat.postMessage", in_flight, timeout=30)  # the queued ones too
+    fake_slack.wait_for("response_url", 2, timeout=10)  # the /ask answer and the vote's reply
 
 
 def test_redeliveries_are_answered_once(

@@ -214,6 +214,23 @@ def test_slightly_malformed_but_whole_feeds_are_still_read() -> None:
         load_source("herald.rss", cut_after_damage)
 
 
+def test_feed_url_is_only_ever_a_web_address() -> None:
+    items = [
+        "<guid>u1</guid>",  # a guid is a permalink by default, but this one is no URL
+        '<guid isPermaLink="true">https://herald.example/2</guid>',
+        '<guid isPermaLink="false">https://herald.example/internal/3</guid>',
+        "<link>/relative/4</link>",
+    ]
+    rss = "".join(
+        f"<item><title>Story {n}</title>{x}<description>Body {n} of the day.</description></item>"
+        for n, x in enumerate(items, start=1)
+    )
+    data = f'<rss version="2.0"><channel><title>H</title>{rss}</channel></rss>'.encode()
+    loaded = load_source("h.rss", data)
+    assert [a.url for a in loaded.articles] == [None, "https://herald.example/2", None, None]
+    assert loaded.articles[0].item == "id:u1"
+
+
 def test_atom_entry() -> None:
     (a,) = load("gazette-atom.xml").articles
     assert a.headline == "Snow plow contract goes to local firm"

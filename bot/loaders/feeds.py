@@ -164,9 +164,16 @@ def _entry(source: str, entry: Any, outlet: str | None, item: str) -> Article:
         published=date_value(entry.get("published") or entry.get("created")),
         # dict.get: feedparser's own get() maps a missing `updated` to the published date.
         updated=date_value(dict.get(entry, "updated")),
-        url=text_value(entry.get("link")),
+        url=_web_link(entry),
         item=item,
     )
+
+
+def _web_link(entry: Any) -> str | None:
+    """The entry's link if it is a web address. feedparser also makes a link of a
+    permalink guid, which may be a bare id ("u1"): that is no URL."""
+    link = text_value(entry.get("link"))
+    return link if link and is_url(link) else None
 
 
 def _entry_text(entry: Any) -> tuple[list[str], list[str]]:

@@ -27,6 +27,10 @@ W_RANK = 0.02
 # Another sentence joins the answer only when it scores nearly as well as the best one.
 KEEP_RATIO = 0.9
 MAX_SENTENCES = 3
+# Words the answer adds around quotes: a marker "[n]" after each, and "…" on both sides of
+# a trimmed sentence. The budget counts them, so the shown answer never exceeds it.
+MARKER_WORDS = 1
+TRIM_WORDS = 2
 # Below this the best evidence is too weak: the bot declines rather than guess.
 MIN_SCORE = 0.52
 
@@ -113,20 +117,35 @@ def trim(s: ScoredSentence, question: str, max_words: int, idf: IdfFn) -> Scored
     return replace(s, start=first.start(), end=last.end())
 
 
+def shown_words(s: ScoredSentence) -> int:
+    """Words `s` takes in the answer: its own, its marker, and "…" where trimmed."""
+    return len(s.text.split()) + MARKER_WORDS + (TRIM_WORDS if s.trimmed else 0)
+
+
 def select(scored: Sequence[ScoredSentence], max_words: int) -> list[ScoredSentence]:
     """The best sentence, plus up to two nearly as good ones that fit the word budget."""
     if not scored:
         return []
     chosen = [scored[0]]
-    words = len(scored[0].text.split())
+    words = shown_words(scored[0])
     for s in scored[1:]:
         if len(chosen) >= MAX_SENTENCES or s.score < KEEP_RATIO * scored[0].score:
             break
-        n = len(s.text.split())
+        n = shown_words(s)
         if words + n <= max_words:
             chosen.append(s)
             words += n
     return chosen
+
+
+def within_budget(
+    scored: Sequence[ScoredSentence], question: str, max_words: int, idf: IdfFn
+) -> tuple[str, list[Citation]]:
+    """The answer from sentences scored best first: at most `max_words` words as shown."""
+    best = scored[0]
+    if shown_words(best) > max_words:
+        best = trim(best, question, max_words - MARKER_WORDS - TRIM_WORDS, idf)
+    return compose(select([best, *scored[1:]], max_words))
 
 
 def should_decline(best: ScoredSentence | None) -> bool:
@@ -197,6 +216,5 @@ class ExtractiveAnswerer:
         if should_decline(best):
             return Draft(DECLINE_TEXT, [], True, best.score if best else 0.0)
         assert best is not None
-        scored[0] = trim(best, question, max_words, idf)
-        text, citations = compose(select(scored, max_words))
+        text, citations = within_budget(scored, question, max_words, idf)
         return Draft(text, citations, False, best.score)

@@ -5,7 +5,14 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.answer import compose, score_sentences, select, should_decline, trim
+from bot.answer import (
+    compose,
+    score_sentences,
+    select,
+    should_decline,
+    trim,
+    within_budget,
+)
 from bot.core import Newsbot, Turn, standalone_query
 from bot.ingest import ingest
 from bot.records import DECLINE_TEXT
@@ -136,6 +143,32 @@ def test_a_very_long_sentence_is_trimmed_to_its_relevant_part() -> None:
     text, (citation,) = compose([cut])
     assert text.startswith("… word") and text.endswith("Veale. [1]")
     assert body[citation.start : citation.end] == citation.quote == cut.text
+
+
+def test_the_shown_answer_never_exceeds_the_budget_markers_and_ellipses_included() -> None:
+    twenty = " ".join(f"w{i}" for i in range(19)) + " spokesman."
+    parts = [twenty, "The spokesman is Colonel Veale.", "He spoke on Monday."]
+    body = " ".join(parts)
+    starts = [body.index(x) for x in parts]
+    article = ArticleRow(1, "H", body, None, None, None, None, None, (), (), ("a.txt",))
+    sentences = [
+        SentenceRow(i, 1, 1, b, b + len(x), bag_of_words(x))
+        for i, (b, x) in enumerate(zip(starts, parts, strict=True))
+    ]
+    passage = Passage(ChunkRow(1, 1, 0, 0, len(body)), article, 0.9, 0)
+    q = "spokesman"
+    scored = score_sentences(q, bag_of_words(q), [passage], sentences)
+    for budget in range(10, 40):
+        text, citations = within_budget(scored, q, budget, lambda _: 1.0)
+        assert len(text.split()) <= budget, (budget, text)
+        assert all(body[c.start : c.end] == c.quote for c in citations)
+    # A 20-word sentence fits a budget of 21 (with its marker) untrimmed, not one of 20.
+    long = [s for s in scored if s.sentence.id == 0]
+    assert within_budget(long, q, 21, lambda _: 1.0)[0] == f"{twenty} [1]"
+    assert (
+        within_budget(long, q, 20, lambda _: 1.0)[0]
+        == "… w3 " + twenty[twenty.index("w4") :] + " [1]"
+    )
 
 
 def test_weak_evidence_declines() -> None:

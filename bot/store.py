@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import shutil
 import sqlite3
 import threading
@@ -539,8 +540,15 @@ class Store:
         return found
 
     def disk_bytes(self) -> int:
-        """Size of the index directory's files (database, journal, vector files)."""
-        return sum(p.stat().st_size for p in self.directory.iterdir() if p.is_file())
+        """Size of every file in the index directory: database, journal, vector files and
+        the BM25 folders (lexical.*) with what is inside them."""
+        total = 0
+        for root, _, names in os.walk(self.directory):
+            for name in names:
+                # An ingest may delete an old generation's files while we count.
+                with contextlib.suppress(FileNotFoundError):
+                    total += os.stat(os.path.join(root, name)).st_size
+        return total
 
     # -- writing -------------------------------------------------------------------
     @contextmanager

@@ -88,6 +88,16 @@ def test_same_content_in_two_files_is_stored_once_with_both_sources(
     assert sorted(Path(p).name for p in article.sources) == ["000_2251c5819029a4df.txt", "copy.txt"]
 
 
+def test_size_on_disk_counts_every_file_of_the_index(
+    store: Store, encoder: FakeEncoder, seed_copy: Path
+) -> None:
+    ingest([str(seed_copy)], store, encoder)
+    lexical = [p for p in store.directory.rglob("*") if p.is_file() and "lexical." in str(p)]
+    assert lexical  # the BM25 index is a folder of files
+    every_file = sum(p.stat().st_size for p in store.directory.rglob("*") if p.is_file())
+    assert store.disk_bytes() == every_file
+
+
 def test_bad_file_is_reported_and_good_files_still_go_in(
     store: Store, encoder: FakeEncoder, tmp_path: Path
 ) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import email.utils
 import logging
+import math
 import queue
 import re
 import threading
@@ -284,18 +285,31 @@ def retryable(exc: BaseException) -> bool:
 
 
 def retry_after(exc: BaseException) -> float:
-    """Seconds a 429/503 answer asked us to wait (Retry-After), or 0."""
+    """Seconds a 429/503 answer asked us to wait (Retry-After), or 0.
+
+    A header that is neither seconds nor an HTTP date ("soon") counts as absent: the usual
+    backoff applies, and a server's typo can't crash the question.
+    """
     for e in _chain(exc):
         headers = getattr(getattr(e, "response", None), "headers", None)
         value = headers.get("retry-after") if headers is not None else None
         if not value:
             continue
-        try:
-            return max(float(value), 0.0)
-        except ValueError:
-            when = email.utils.parsedate_to_datetime(value)
-            return max(when.timestamp() - time.time(), 0.0) if when else 0.0
+        return _seconds_from(str(value))
     return 0.0
+
+
+def _seconds_from(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+            seconds = when.timestamp() - time.time()
+        except (TypeError, ValueError, IndexError, OverflowError):
+            log.debug("unreadable Retry-After %r: ignored", value)
+            return 0.0
+    return max(seconds, 0.0) if math.isfinite(seconds) else 0.0
 
 
 def describe(exc: BaseException) -> str:

@@ -153,6 +153,17 @@ def test_retry_after_reads_seconds_and_dates() -> None:
     assert retry_after(StatusError(503)) == 0.0
 
 
+@pytest.mark.parametrize("value", ["soon", "Wed, 99 Foo 2015", "nan", "inf", "-3"])
+def test_an_unreadable_retry_after_counts_as_absent(value: str) -> None:
+    assert retry_after(StatusError(429, {"retry-after": value})) == 0.0
+
+
+def test_an_unreadable_retry_after_still_retries_with_backoff() -> None:
+    chat, model = llm(StatusError(429, {"retry-after": "soon"}), "Back [1].")
+    assert chat.complete(ASK) == "Back [1]."
+    assert len(model.calls) == 2
+
+
 # --- building a model from a spec -------------------------------------------------------------
 
 

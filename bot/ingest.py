@@ -23,7 +23,16 @@ from bot.articles import Article
 from bot.chunking import Chunk, chunk_article, context_prefix
 from bot.embeddings import Encoder
 from bot.errors import ArticleError
-from bot.loaders import STDIN, STDIN_KEY, Loaded, LoadOptions, expand_paths, load_source
+from bot.loaders import (
+    MB,
+    STDIN,
+    STDIN_KEY,
+    Loaded,
+    LoadOptions,
+    expand_paths,
+    load_source,
+    megabytes,
+)
 from bot.loaders.feeds import fetch_url, is_url
 from bot.store import Store, Writer
 
@@ -114,7 +123,7 @@ def _file_reader(path: Path) -> Callable[[int], bytes]:
         size = path.stat().st_size
         if size > max_bytes:
             raise ArticleError(
-                str(path), f"file is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB limit"
+                str(path), f"file is {megabytes(size)}, over the {megabytes(max_bytes)} limit"
             )
         return path.read_bytes()
 
@@ -125,7 +134,7 @@ def _stream_reader(stream: BinaryIO) -> Callable[[int], bytes]:
     def read(max_bytes: int) -> bytes:
         data = stream.read(max_bytes + 1)
         if len(data) > max_bytes:
-            raise ArticleError(STDIN_KEY, f"input is over the {max_bytes / 1e6:.0f} MB limit")
+            raise ArticleError(STDIN_KEY, f"input is over the {megabytes(max_bytes)} limit")
         return data
 
     return read
@@ -141,7 +150,7 @@ def ingest(
     encoder: Encoder,
     *,
     prune: bool = False,
-    max_bytes: int = 20 * 1024 * 1024,
+    max_bytes: int = 20 * MB,
     lock_timeout: float = 0.0,
     progress: Progress | None = None,
     options: LoadOptions | None = None,

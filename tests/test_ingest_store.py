@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from bot import vectors
+from bot.config import Settings
 from bot.errors import IndexBusyError, IndexFormatError, IndexMissingError
 from bot.ingest import ingest
 from bot.store import DB_NAME, Store
@@ -120,6 +121,17 @@ def test_oversized_file_is_refused(store: Store, encoder: FakeEncoder, tmp_path:
     report = ingest([str(path)], store, encoder, max_bytes=1000)
     assert report.added == 0
     assert "over the" in str(report.failed[0])
+
+
+def test_size_limit_message_speaks_the_unit_of_the_setting(
+    store: Store, encoder: FakeEncoder, tmp_path: Path
+) -> None:
+    limit = Settings(max_file_mb=20, _env_file=None).max_file_bytes  # type: ignore[call-arg]
+    path = tmp_path / "huge.txt"
+    with path.open("wb") as f:
+        f.truncate(int(20.5 * 1024 * 1024))  # sparse: costs no disk
+    (failure,) = ingest([str(path)], store, encoder, max_bytes=limit).failed
+    assert failure.reason == "file is 20.5 MB, over the 20 MB limit"
 
 
 def test_failure_before_commit_leaves_previous_index_loadable(

@@ -33,6 +33,12 @@ FORMATS: dict[str, str] = {
     ".rss": "feed", ".atom": "feed", ".xml": "feed",
 }  # fmt: skip
 SUFFIXES = set(FORMATS)
+MB = 1024 * 1024  # the unit of NEWSBOT_MAX_FILE_MB, and of every size in messages
+
+
+def megabytes(size: float) -> str:
+    """A size for a message, in the unit the size limit is set in."""
+    return f"{size / MB:.3g} MB"
 
 
 @dataclass(frozen=True)

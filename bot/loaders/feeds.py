@@ -16,6 +16,7 @@ from typing import Any
 
 from bot.articles import Article
 from bot.errors import ArticleError
+from bot.loaders import megabytes
 from bot.loaders.fields import (
     build_article,
     date_value,
@@ -50,7 +51,7 @@ def fetch_url(url: str, *, timeout: float, max_bytes: int) -> bytes:
     except (OSError, ValueError) as exc:
         raise ArticleError(url, f"cannot fetch: {exc}") from None
     if len(data) > max_bytes:
-        raise ArticleError(url, f"feed is over the {max_bytes / 1e6:.0f} MB limit")
+        raise ArticleError(url, f"feed is over the {megabytes(max_bytes)} limit")
     return data
 
 

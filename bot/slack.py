@@ -34,6 +34,7 @@ from bot.slack_render import (
     SlackMessage,
     answer_messages,
     notice,
+    shown_question,
     unescape,
     warning,
 )
@@ -259,7 +260,8 @@ def conversation_turns(
     """Earlier questions and newsbot's answers in a thread (or DM), oldest first.
 
     In channels only messages that mention the bot are questions; in DMs every user message is.
-    An answer split over several messages contributes its first part.
+    An answer split over several messages contributes its first part. A shared /ask answer
+    (which starts its thread) carries its question in its blocks.
     """
     turns: list[Turn] = []
     pending: str | None = None
@@ -268,8 +270,9 @@ def conversation_turns(
             continue
         text = message.get("text", "")
         if _is_ours(message, bot_user_id, bot_id):
-            if pending is not None and not text.startswith(":warning:"):
-                turns.append(Turn(pending, unescape(text)))
+            question = pending or shown_question(message.get("blocks") or [])
+            if question and not text.startswith(":warning:"):
+                turns.append(Turn(question, unescape(text)))
             pending = None
         elif message.get("bot_id") or message.get("subtype"):
             continue

@@ -240,7 +240,7 @@ def answer_messages(
     head: list[Block] = []
     if show_question or asked_by:
         who = f"<@{asked_by}> asked" if asked_by and _is_slack_id(asked_by) else "Question"
-        head = _context([f"{who}: {escape(shorten(answer.question, 2000))}"])
+        head = _context([f"{who}: {escape(shorten(answer.question, 2000))}"])  # see shown_question
     body = [_section(part) for part in split_mrkdwn(escape(answer.text), MAX_SECTION_CHARS)]
     tail: list[Block] = []
     if answer.notes:
@@ -309,6 +309,21 @@ def warning(text: str) -> SlackMessage:
 
 
 _SLACK_ID = re.compile(r"^[UW][A-Z0-9]+$")
+_SHOWN_QUESTION = re.compile(r"(?:<@[UW][A-Z0-9]+> asked|Question): (.+)", re.DOTALL)
+
+
+def shown_question(blocks: list[Block]) -> str | None:
+    """The question an answer message shows in its first block ("<@U1> asked: …"), if any.
+
+    A shared /ask answer starts a thread without a question of its own: a follow-up there
+    needs this one.
+    """
+    first = blocks[0] if blocks else {}
+    elements = first.get("elements") or [{}]
+    if first.get("type") != "context" or not isinstance(elements[0].get("text"), str):
+        return None
+    match = _SHOWN_QUESTION.fullmatch(elements[0]["text"])
+    return unescape(match[1]) if match else None
 
 
 def _is_slack_id(value: str) -> bool:

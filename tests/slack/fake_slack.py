@@ -100,6 +100,7 @@ class FakeSlack:
         self._cond = threading.Condition()
         self._rate_limits: dict[str, list[int]] = {}  # method -> [times left, retry-after]
         self._failures: dict[str, list[str]] = {}  # method -> errors for its next calls
+        self._response_channels: dict[str, str] = {}  # response URL path -> its channel
         self._ts = itertools.count(1)
         self._ws: ServerConnection | None = None
         self._ws_ready = threading.Event()
@@ -135,7 +136,10 @@ class FakeSlack:
     def ws_url(self) -> str:
         return f"ws://127.0.0.1:{self.ws.socket.getsockname()[1]}/link/?ticket=fake"
 
-    def response_url(self, name: str) -> str:
+    def response_url(self, name: str, channel: str | None = None) -> str:
+        """A response URL; with `channel`, its in-channel posts are kept like chat messages."""
+        if channel:
+            self._response_channels[f"/response/{name}"] = channel
         return f"{self.base_url}/response/{name}"
 
     # -- test controls
@@ -267,7 +271,11 @@ class FakeSlack:
         error = block_errors(args)
         if error:
             return {"ok": False, "error": error}
-        channel = args["channel"]
+        message = self._store(args["channel"], args)
+        return {"ok": True, "channel": args["channel"], "ts": message["ts"], "message": message}
+
+    def _store(self, channel: str, args: dict[str, Any]) -> dict[str, Any]:
+        """A message the bot posted, as conversations.replies / .history will return it."""
         message = {
             "type": "message",
             "user": BOT_USER_ID,
@@ -280,7 +288,7 @@ class FakeSlack:
             message["thread_ts"] = args["thread_ts"]
         with self._cond:
             self.messages.setdefault(channel, []).append(message)
-        return {"ok": True, "channel": channel, "ts": message["ts"], "message": message}
+        return message
 
     api_chat_postMessage = _post
 
@@ -333,6 +341,9 @@ class FakeSlack:
             self._record(Call("response_url", args, None, status=404, error=failure))
             return 404, failure.encode(), {}
         error = block_errors(args) if not args.get("delete_original") else None
+        channel = self._response_channels.get(path)
+        if not error and channel and args.get("response_type") == "in_channel":
+            self._store(channel, args)
         self._record(Call("response_url", args, None, status=400 if error else 200, error=error))
         return (400, error.encode(), {}) if error else (200, b"ok", {})
 

@@ -195,6 +195,26 @@ def test_slash_command_answers_ephemerally_and_can_be_shared(
     assert ask.calls == [("When did the mayor resign?", ())]
 
 
+def test_a_follow_up_in_the_thread_of_a_shared_answer_knows_the_question(
+    bot: BotOverHttp, fake_slack: FakeSlack, ask: ScriptedAsk
+) -> None:
+    bot.command("When did the mayor resign?", response_url=fake_slack.response_url("cmd"))
+    answer = fake_slack.wait_for("response_url")[0]
+    share_id = answer.args["blocks"][-1]["elements"][-1]["value"]
+    share_url = fake_slack.response_url("share", channel="C1")
+    bot.action(action_payload(SHARE, share_id, user="U1", channel="C1", response_url=share_url))
+    fake_slack.wait_for("response_url", 3)
+    [shared] = fake_slack.messages["C1"]  # the thread starts with newsbot's shared answer
+
+    bot.event(mention(fake_slack, "Why did she resign?", user="U2", thread_ts=shared["ts"]))
+    post = fake_slack.wait_for("chat.postMessage")[0]
+    assert post.args["thread_ts"] == shared["ts"]
+    assert ask.calls[1] == (
+        "Why did she resign?",
+        (Turn("When did the mayor resign?", "The mayor resigned on Monday. [1]"),),
+    )
+
+
 @pytest.mark.parametrize(
     ("error", "hint"),
     [

@@ -20,6 +20,7 @@ from bot.slack_render import (
     escape,
     fit,
     link,
+    shown_question,
     split_mrkdwn,
     unescape,
     warning,
@@ -197,3 +198,13 @@ def test_every_context_line_fits_slacks_limit_after_escaping() -> None:
     assert warning(amps).blocks[0]["text"]["text"].endswith("&amp;…")
     assert fit("one two three", 10) == "one two…"  # at a word boundary when there is one
     assert fit("<https://a.example|a link> and more", 20) == "…"  # never half a link
+
+
+def test_the_question_shown_with_an_answer_reads_back() -> None:
+    answer = make_answer("Who said <no> & why?")
+    for kw in ({"asked_by": "U1"}, {"show_question": True}):
+        [message] = answer_messages(answer, answer_id="abc", **kw)
+        assert shown_question(message.blocks) == "Who said <no> & why?"
+    [plain] = answer_messages(answer, answer_id="abc")
+    assert shown_question(plain.blocks) is None
+    assert shown_question([]) is None

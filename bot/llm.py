@@ -90,23 +90,37 @@ def build_chat_model(
     kwargs = _provider_kwargs(provider, base_url, _secret(api_key), timeout)
     from langchain.chat_models import init_chat_model
 
+    # LangChain knows providers by their lower-case names only ("Ollama:llama3.1" works too).
+    model_spec = f"{provider}:{spec.partition(':')[2]}" if provider else spec
     try:
-        model = init_chat_model(spec, **kwargs)
+        model = init_chat_model(model_spec, **kwargs)
     except ImportError as exc:
         raise ConfigError(
             f"the model {spec!r} needs a LangChain integration that is not installed: "
             f"{install_hint(provider, exc)}"
         ) from exc
     except Exception as exc:  # unknown provider, or the provider refused its settings
-        message = str(exc).lower()
-        hint = ""
-        if "provider" in message:
-            hint = " (write it as PROVIDER:MODEL, e.g. openai:gpt-4o-mini or ollama:llama3.1)"
-        elif "api_key" in message or "credential" in message:
-            hint = " (set NEWSBOT_LLM_API_KEY or --llm-api-key)"
-        raise ConfigError(f"cannot set up the model {spec!r}: {_first_line(exc)}{hint}") from exc
+        raise ConfigError(_setup_problem(spec, provider, exc)) from exc
     log.debug("chat model %s (%s) at %s", spec, type(model).__name__, base_url or "default URL")
     return model
+
+
+def _setup_problem(spec: str, provider: str | None, exc: Exception) -> str:
+    message = str(exc)
+    known = re.search(r"Supported providers:\s*([^\n]+)", message)
+    providers = f"; known providers: {known.group(1).strip()}" if known else ""
+    if "infer model provider" in message:
+        if provider is not None:  # "bogus:foo": the prefix is not a provider LangChain knows
+            return f"cannot set up the model {spec!r}: unknown provider {provider!r}{providers}"
+        return (
+            f"cannot set up the model {spec!r}: no provider given, and LangChain can't tell "
+            "it from the name (write it as PROVIDER:MODEL, e.g. openai:gpt-4o-mini or "
+            f"ollama:llama3.1){providers}"
+        )
+    hint = ""
+    if "api_key" in message.lower() or "credential" in message.lower():
+        hint = " (set NEWSBOT_LLM_API_KEY or --llm-api-key)"
+    return f"cannot set up the model {spec!r}: {_first_line(exc)}{hint}"
 
 
 def _secret(key: SecretStr | str | None) -> str | None:
@@ -317,8 +331,12 @@ def describe(exc: BaseException) -> str:
     code = status_code(exc)
     if code is not None:
         return f"HTTP {code}"
-    if isinstance(exc, EmptyResponse) or "no generation chunks" in str(exc).lower():
-        return "empty response"  # the second: LangChain's word for a stream with no text
+    if isinstance(exc, EmptyResponse):
+        return "empty response"
+    if "no generation chunks" in str(exc).lower():
+        # LangChain's word for a stream that held no event at all: a body that isn't the
+        # protocol (an empty answer still streams chunks, with empty text).
+        return "malformed response"
     names = {type(e).__name__ for e in _chain(exc)} | {
         t.__name__ for e in _chain(exc) for t in type(e).__mro__
     }

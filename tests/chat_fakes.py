@@ -76,7 +76,9 @@ class ScriptedChatModel(BaseChatModel):
     ) -> Iterator[ChatGenerationChunk]:
         step = self._next(messages)
         text, error = (step.text, step.error) if isinstance(step, FailAfter) else (step, None)
-        for piece in re.findall(r"\S+\s*|\s+", text):
+        # An empty answer still streams a chunk, with no text, as servers do; a stream with no
+        # chunk at all is what a garbled body looks like.
+        for piece in re.findall(r"\S+\s*|\s+", text) or ([""] if error is None else []):
             time.sleep(self.token_delay)
             yield ChatGenerationChunk(message=AIMessageChunk(content=piece))
         if error is not None:

@@ -112,6 +112,27 @@ def test_a_refused_connection_gives_the_quoted_answer_with_a_note(run) -> None: 
     )
 
 
+@pytest.mark.parametrize(
+    ("reply", "reason"),
+    [(Reply(malformed=True), "malformed response"), (Reply(""), "empty response")],
+)
+def test_a_garbled_stream_is_not_called_empty(run, reply: Reply, reason: str) -> None:  # type: ignore[no-untyped-def]
+    # chat streams (SSE): a body that isn't a stream at all is malformed, not empty.
+    with LLMServer(reply) as server:
+        result = run(
+            "chat",
+            "--llm",
+            "openai:m",
+            "--llm-base-url",
+            server.openai_url,
+            input="When did the mayor resign?\n",
+        )
+    assert result.exit_code == 0, result.output
+    assert f"The model (openai:m) was unavailable ({reason}); this is the quoted answer." in (
+        result.output
+    )
+
+
 def test_llm_timeout_option_bounds_a_silent_server(run) -> None:  # type: ignore[no-untyped-def]
     with LLMServer(Reply(GOOD, delay=5)) as server:
         started = time.monotonic()

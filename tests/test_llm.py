@@ -140,6 +140,8 @@ def test_leading_blank_lines_are_not_streamed() -> None:
         (ConnectionResetError(), "connection failed"),
         (StatusError(502), "HTTP 502"),
         (KeyError("choices"), "malformed response"),
+        # LangChain's error for an OpenAI stream with no SSE event in it: a garbled body.
+        (ValueError("No generation chunks were returned"), "malformed response"),
         (RuntimeError("odd"), "RuntimeError: odd"),
     ],
 )
@@ -227,8 +229,25 @@ def test_a_provider_without_an_extra_names_its_package() -> None:
 
 
 def test_an_unknown_model_name_asks_for_provider_and_model() -> None:
-    with pytest.raises(ConfigError, match="write it as PROVIDER:MODEL"):
+    with pytest.raises(ConfigError, match="write it as PROVIDER:MODEL") as error:
         build_chat_model("llama3")
+    assert "known providers: " in str(error.value) and "ollama, openai" in str(error.value)
+
+
+def test_an_unknown_provider_is_named_with_the_known_ones() -> None:
+    with pytest.raises(ConfigError) as error:
+        build_chat_model("bogus:foo")
+    message = str(error.value)
+    assert message.startswith(
+        "cannot set up the model 'bogus:foo': unknown provider 'bogus'; known providers: "
+    )
+    assert "anthropic" in message and "ollama" in message and "openai" in message
+    assert "PROVIDER:MODEL" not in message  # it is written that way; the provider is the problem
+
+
+def test_the_provider_prefix_is_not_case_sensitive() -> None:
+    model = build_chat_model("Ollama:llama3.1", base_url="http://127.0.0.1:11434")
+    assert model.model == "llama3.1"  # type: ignore[attr-defined]
 
 
 def test_importing_bot_llm_does_not_import_provider_packages() -> None:

@@ -56,6 +56,8 @@ Webhook = Callable[[str], "WebhookClient"]  # response_url -> a client that post
 EVENTS_PATH = "/slack/events"
 MAX_TURNS = 5  # earlier exchanges passed to ask() as conversation history
 DM_HISTORY_SECONDS = 30 * 60  # top-level DMs: earlier messages this recent are the conversation
+THREAD_PAGE = 200  # conversations.replies messages per call
+THREAD_PAGES = 10  # at most this many calls per question (2,000 replies)
 WORKING_REACTION = "eyes"
 LISTENER_THREADS = 32  # bolt's pool: acks and button clicks, all quick
 ANSWER_THREADS = 8  # questions answered at once; more wait their turn in a queue
@@ -468,10 +470,7 @@ class SlackFront:
 
         try:
             if asked.thread_ts:
-                response = self.client.conversations_replies(
-                    channel=asked.channel, ts=asked.thread_ts, limit=200
-                )
-                messages = list(response.get("messages") or [])
+                messages = self._thread(asked.channel, asked.thread_ts, before_ts=asked.ts)
             elif asked.dm:
                 response = self.client.conversations_history(
                     channel=asked.channel,
@@ -496,6 +495,32 @@ class SlackFront:
             dm=asked.dm,
         )
         return turns[-MAX_TURNS:]
+
+    def _thread(self, channel: str, thread_ts: str, *, before_ts: str) -> list[dict[str, Any]]:
+        """A thread's messages up to the question, oldest first, page by page (none if huge).
+
+        Slack returns a thread from its start, so a long thread's latest turns (the ones
+        that matter) are only on its last pages.
+        """
+        messages: list[dict[str, Any]] = []
+        cursor = None
+        for _ in range(THREAD_PAGES):
+            response = self.client.conversations_replies(
+                channel=channel, ts=thread_ts, limit=THREAD_PAGE, cursor=cursor
+            )
+            messages += response.get("messages") or []
+            cursor = (response.get("response_metadata") or {}).get("next_cursor")
+            reached = messages and float(messages[-1].get("ts", "0")) >= float(before_ts)
+            if not cursor or reached:
+                return messages
+        # Its latest turns are further on still: its oldest ones would be the wrong context.
+        log.warning(
+            "thread %s in %s is over %d messages; answering without history",
+            thread_ts,
+            channel,
+            len(messages),
+        )
+        return []
 
     # -- /ask
 

@@ -316,7 +316,17 @@ class FakeSlack:
         return {"ok": True}
 
     def api_conversations_replies(self, args: dict[str, Any]) -> dict[str, Any]:
-        return {"ok": True, "messages": self.thread(args["channel"], args["ts"]), "has_more": False}
+        """Oldest first, `limit` a page (Slack's default 1,000), then a cursor for the next page."""
+        messages = self.thread(args["channel"], args["ts"])
+        start = int(args.get("cursor") or 0)
+        end = start + int(args.get("limit") or 1000)
+        more = end < len(messages)
+        return {
+            "ok": True,
+            "messages": messages[start:end],
+            "has_more": more,
+            "response_metadata": {"next_cursor": str(end) if more else ""},
+        }
 
     def api_conversations_history(self, args: dict[str, Any]) -> dict[str, Any]:
         oldest = float(args.get("oldest", 0))

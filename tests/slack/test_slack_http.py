@@ -149,6 +149,25 @@ def test_mention_in_a_thread_uses_its_earlier_questions_and_answers(
     ]
 
 
+def test_a_long_thread_gives_its_latest_turns(
+    bot: BotOverHttp, fake_slack: FakeSlack, ask: ScriptedAsk
+) -> None:
+    root = fake_slack.seed("C1", user="U1", text=f"<@{BOT_USER_ID}> Question 0?")
+    t0 = root["ts"]
+    fake_slack.seed("C1", user=BOT_USER_ID, bot_id=BOT_ID, thread_ts=t0, text="Answer 0.")
+    for i in range(1, 150):  # 300 messages: more than one page of conversations.replies
+        fake_slack.seed("C1", user="U1", thread_ts=t0, text=f"<@{BOT_USER_ID}> Question {i}?")
+        fake_slack.seed("C1", user=BOT_USER_ID, bot_id=BOT_ID, thread_ts=t0, text=f"Answer {i}.")
+
+    bot.event(mention(fake_slack, "And now?", thread_ts=t0))
+    fake_slack.wait_for("chat.postMessage")
+    assert ask.calls == [
+        ("And now?", tuple(Turn(f"Question {i}?", f"Answer {i}.") for i in range(145, 150)))
+    ]
+    pages = fake_slack.calls_to("conversations.replies")
+    assert len(pages) == 2 and pages[1].args["cursor"] == "200"
+
+
 def test_empty_mention_gets_help(bot: BotOverHttp, fake_slack: FakeSlack, ask: ScriptedAsk) -> None:
     event = fake_slack.seed("C1", user="U1", text=f"<@{BOT_USER_ID}>")
     bot.event({**event, "type": "app_mention", "channel": "C1"})

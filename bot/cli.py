@@ -296,6 +296,8 @@ def chat(
     )
     if question:
         session.handle(question)
+        if session.failed:  # like `ask`: a script can tell an answer from an error
+            raise typer.Exit(1)
         return
     bot.warm_up()
     interactive = sys.stdin.isatty() and sys.stdout.isatty()

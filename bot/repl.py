@@ -43,6 +43,7 @@ class ChatSession:
         self.debug = debug
         self.history: list[Turn] = []
         self.last: Answer | None = None
+        self.failed = False  # the last question ended in an error (a one-shot exits non-zero)
 
     def handle(self, line: str) -> bool:
         """Run one input line; False means the user wants to leave."""
@@ -67,6 +68,7 @@ class ChatSession:
 
     def _question(self, question: str) -> None:
         streamed: list[str] = []
+        self.failed = True  # until an answer is printed
 
         def on_token(text: str) -> None:
             assert self.write is not None
@@ -92,6 +94,7 @@ class ChatSession:
                 + ("" if self.debug else " (run with --debug for details)")
             )
             return
+        self.failed = False
         self.last = answer
         self.history.append(Turn(question, answer.text))
         self.print(after_stream(answer, "".join(streamed)))

@@ -162,6 +162,16 @@ def test_a_missing_provider_package_is_a_clear_error(run) -> None:  # type: igno
     assert "Traceback" not in result.output
 
 
+def test_chat_with_a_question_exits_non_zero_on_a_setup_error(run) -> None:  # type: ignore[no-untyped-def]
+    result = run("chat", "--llm", "groq:llama-3.3-70b", "When did the mayor resign?")
+    assert result.exit_code == 1
+    assert "Error: the model 'groq:llama-3.3-70b' needs a LangChain integration" in result.output
+    assert "Traceback" not in result.output
+    with LLMServer(Reply(GOOD)) as server:
+        ok = run("chat", "--llm", "openai:m", "--llm-base-url", server.openai_url, "Who resigned?")
+    assert ok.exit_code == 0 and GOOD in ok.output
+
+
 def test_invalid_llm_timeout_is_reported_by_name(run) -> None:  # type: ignore[no-untyped-def]
     result = run("ask", "--llm", "openai:m", "--llm-timeout", "0", "Anything?")
     assert result.exit_code == 1

@@ -118,3 +118,16 @@ def test_a_model_failing_mid_stream_is_followed_by_the_quoted_answer() -> None:
         "The model (m) was unavailable (connection failed); this is the quoted answer.\n\n"
         "Sources:\n[1] Mayor resigns — Gazette\n"
     )
+
+
+def test_a_failed_question_is_remembered_until_the_next_answer() -> None:
+    def ask(question: str, history: Sequence[Turn], on_token: Callable[[str], None]) -> Answer:
+        if question == "bad":
+            raise RuntimeError("no model")
+        return model_answer("The mayor resigned [1].", "passed")
+
+    session = ChatSession(ask, lambda s: None, write=lambda s: None)
+    session.handle("bad")
+    assert session.failed
+    session.handle("good")
+    assert not session.failed

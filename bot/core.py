@@ -142,7 +142,9 @@ class Newsbot:
         question = question.strip()
         tz = self.settings.tz
         generative = self.generative
-        deadline = generative.llm.deadline() if generative else 0.0
+        # The model's time limit starts at its first call (rewrite or answer) and covers both;
+        # local work (loading the encoder, searching) is not the model's time.
+        deadline: float | None = None
         search = standalone_query(question, history, as_of, tz)
         asked = parse_query(question, as_of, tz).text  # what the answerers answer
         unavailable: str | None = None
@@ -150,6 +152,7 @@ class Newsbot:
             from bot.errors import ModelError
 
             mark = time.perf_counter()
+            deadline = generative.llm.deadline()
             try:
                 rewritten = generative.rewrite(question, history, deadline=deadline)
             except ModelError as exc:
@@ -159,7 +162,7 @@ class Newsbot:
                     asked = parse_query(rewritten, as_of, tz).text
                     search = replace(search, text=asked)
             timings["rewrite_ms"] = _ms(mark)
-        mark = time.perf_counter()
+        local = mark = time.perf_counter()
         retrieval = Retriever(self.store, self.encoder).search(
             search, k_articles=self.settings.top_k
         )
@@ -180,6 +183,10 @@ class Newsbot:
         )
         if generative is not None:
             mark = time.perf_counter()
+            if deadline is None:
+                deadline = generative.llm.deadline()
+            else:  # searching between the rewrite and the answer doesn't count
+                deadline += mark - local
             if unavailable is not None:
                 answer = generative.unavailable(answer, unavailable)
             else:

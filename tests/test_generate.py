@@ -7,6 +7,7 @@ index is real (FAISS + SQLite in tmp_path) over the bag-of-words FakeEncoder.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
@@ -264,6 +265,47 @@ def test_a_model_down_at_the_rewrite_is_not_asked_again(
 
 
 # --- Newsbot.ask with a chat model -----------------------------------------------------------
+
+
+class SlowFirstSearch(FakeEncoder):
+    """An encoder whose first use takes a while, like the real model loading (~15 s)."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__()
+        self.seconds = seconds
+
+    def encode(self, texts: Sequence[str]):  # type: ignore[no-untyped-def]
+        if self.seconds:
+            time.sleep(self.seconds)
+            self.seconds = 0
+        return super().encode(texts)
+
+
+def test_the_model_time_limit_starts_at_the_model_not_at_the_question(
+    settings: Settings, indexed: Store
+) -> None:
+    slow = SlowFirstSearch(1.0)  # the search takes longer than the model is allowed
+    model = ScriptedChatModel(script=["The mayor resigned on Monday [1]."])
+    bot = bot_with(settings, indexed, slow, model, llm_timeout=0.5)
+    answer = bot.ask("When did the mayor resign?")
+    assert len(model.calls) == 1 and answer.answered_by == "scripted:scripted", answer.notes
+    assert answer.text == "The mayor resigned on Monday [1]."
+
+
+def test_one_time_limit_covers_the_rewrite_and_the_answer_but_not_the_search_between(
+    settings: Settings, indexed: Store
+) -> None:
+    history = [Turn("Who resigned?", "The mayor. [1]")]
+    script = ["When did the mayor resign?", "The mayor resigned on Monday [1]."]
+    fast = ScriptedChatModel(script=list(script))
+    bot = bot_with(settings, indexed, SlowFirstSearch(1.0), fast, llm_timeout=0.5)
+    assert bot.ask("When did she resign?", history=history).answered_by == "scripted:scripted"
+    # 0.4 s for the rewrite and 0.6 s for the answer: each alone is within 0.8 s, not both.
+    slow = ScriptedChatModel(script=list(script), token_delay=0.1)
+    bot = bot_with(settings, indexed, SlowFirstSearch(0), slow, llm_timeout=0.8)
+    answer = bot.ask("When did she resign?", history=history)
+    assert len(slow.calls) == 2 and answer.answered_by == "extractive"
+    assert answer.notes[-1].endswith("was unavailable (timed out); this is the quoted answer.")
 
 
 def test_without_a_model_answers_stay_extractive(newsbot: Newsbot, indexed: Store) -> None:

@@ -36,7 +36,14 @@ MAX_QUOTE_CHARS = 700
 
 MARKER_RUN = re.compile(r"(?:\s*\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\])+")
 _MARKER = re.compile(r"\[\s*(\d+(?:\s*[,;]\s*\d+)*)\s*\]")
-_QUOTED = re.compile(r"“([^”]+)”|\"([^\"]+)\"")
+# Quoted words: “…”, "…", «…», and ‘…’ or '…' when the marks aren't apostrophes (an opening
+# mark doesn't follow a letter or digit, a closing one isn't followed by a letter: "the
+# mayor's 'reform' plan" quotes "reform", "the voters' anger" quotes nothing).
+_QUOTED = re.compile(
+    r"“([^”]+)”|\"([^\"]+)\"|«\s*([^»]+?)\s*»"
+    r"|(?<!\w)‘(?=[^\s\d])(.+?)(?<=\S)’(?![^\W\d_])"
+    r"|(?<!\w)'(?=[^\s\d'])(.+?)(?<=\S)'(?![^\W\d_])"
+)
 _ELLIPSIS = re.compile(r"\s*(?:\.\.\.|…|\[\.\.\.\]|\[…\])\s*")
 NEGATIONS = frozenset("no not never none nobody nothing neither nor without cannot".split())
 
@@ -320,7 +327,7 @@ def normalise(text: str) -> str:
 
 
 def quotes(text: str) -> list[str]:
-    return [a or b for a, b in _QUOTED.findall(text)]
+    return [next(g for g in groups if g) for groups in _QUOTED.findall(text)]
 
 
 def quote_found(quote: str, source_text: str) -> bool:

@@ -12,6 +12,7 @@ from bot.verify import (
     MIN_SIMILARITY,
     Evidence,
     quote_found,
+    quotes,
     split_answer,
     support,
     verify,
@@ -138,6 +139,43 @@ def test_quote_found(quote: str, found: bool) -> None:
 def test_straight_and_curly_quotes_both_count() -> None:
     assert verify('Syria called it "support for terrorism" [1].', SOURCES).text
     assert not verify('Syria called it "backing for terror" [1].', SOURCES).text
+
+
+@pytest.mark.parametrize(
+    ("good", "bad"),
+    [
+        ("Syria called it a ‘crime against humanity’ [1].", "‘crime against all humanity’"),
+        ("Syria called it 'support for terrorism' [1].", "'support for all terrorism'"),
+        ("Syria called it a «crime against humanity» [1].", "«crime against all humanity»"),
+        ("Syria called it a « crime against humanity » [1].", "« crime against all humanity »"),
+    ],
+)
+def test_single_quotes_and_guillemets_are_checked_too(good: str, bad: str) -> None:
+    assert verify(good, SOURCES).text == good
+    checked = verify(f"Syria called it a {bad} [1].", SOURCES)
+    assert checked.text == ""
+    assert checked.removed[0].endswith(" is not in [1]")
+
+
+@pytest.mark.parametrize(
+    ("text", "quoted"),
+    [
+        (
+            "Park said she had done 'everything she could for Riverton' [1].",
+            ["everything she could for Riverton"],
+        ),
+        (
+            "the mayor's 'reform' plan and the voters' anger",
+            ["reform"],
+        ),  # apostrophes aren't quotes
+        ("the councillors' vote and the voters' anger", []),
+        ("In the '90s the mayor’s plan", []),
+        ("Park’s ‘it’s over’ remark", ["it’s over"]),
+        ("she said 'no' and 'yes'", ["no", "yes"]),
+    ],
+)
+def test_which_single_quotes_are_quotations(text: str, quoted: list[str]) -> None:
+    assert quotes(text) == quoted
 
 
 def test_numbers_must_match_the_source() -> None:

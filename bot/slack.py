@@ -546,12 +546,12 @@ class SlackFront:
             answer_id = self.feedback.record_answer(
                 answer, user=command.get("user_id", ""), channel=channel
             )
-            for message in answer_messages(
-                answer, answer_id=answer_id, share=True, show_question=True
-            ):
+            messages = answer_messages(answer, answer_id=answer_id, share=True, show_question=True)
+            self._replace(url, channel, messages[0])
+            for message in messages[1:]:
                 self._respond(url, channel, message)
         except Exception as exc:
-            self._respond(url, channel, self._failure(exc))
+            self._replace(url, channel, self._failure(exc))
 
     def _command_refusal(self, command: Mapping[str, Any]) -> str | None:
         channel = command.get("channel_id", "")
@@ -615,6 +615,8 @@ class SlackFront:
         channel: str,
         message: SlackMessage,
         response_type: str = "ephemeral",
+        *,
+        replace_original: bool = False,
     ) -> str | None:
         """Reply through the response URL; returns Slack's error code, None once posted."""
         self.pacer.wait(channel)
@@ -623,7 +625,7 @@ class SlackFront:
                 text=message.text,
                 blocks=message.blocks,
                 response_type=response_type,
-                replace_original=False,
+                replace_original=replace_original,
                 unfurl_links=False,
                 unfurl_media=False,
             )
@@ -637,6 +639,15 @@ class SlackFront:
             "response_url post failed in %s: HTTP %s %s", channel, response.status_code, error
         )
         return error
+
+    def _replace(self, url: str, channel: str, message: SlackMessage) -> None:
+        """Put `message` in place of the /ask "Searching the articles for: …" note.
+
+        Should Slack refuse to replace it, the message comes after it instead: the answer
+        matters more than the tidy-up.
+        """
+        if self._respond(url, channel, message, replace_original=True):
+            self._respond(url, channel, message)
 
     def _delete_original(self, url: str) -> None:
         response = self.webhook(url).send(delete_original=True)

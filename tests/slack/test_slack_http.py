@@ -214,6 +214,32 @@ def test_slash_command_answers_ephemerally_and_can_be_shared(
     assert ask.calls == [("When did the mayor resign?", ())]
 
 
+def test_the_answer_replaces_the_searching_note(
+    bot_factory: Callable[..., BotOverHttp], fake_slack: FakeSlack
+) -> None:
+    long_text = "The council agreed on a budget for flood defences. " * 1000  # two messages
+    bot = bot_factory(ask_fn=ScriptedAsk(reply=lambda q: make_answer(q, long_text)))
+    bot.command("What did the council agree?", response_url=fake_slack.response_url("cmd"))
+    first, second = fake_slack.wait_for("response_url", 2)
+    assert first.args["replace_original"] is True  # "Searching the articles for: …" goes
+    assert first.args["blocks"][0]["elements"][0]["text"].startswith("Question: ")
+    assert second.args["replace_original"] is False  # the rest follows it
+
+    failing = bot_factory(ask_fn=ScriptedAsk(error=RuntimeError("disk on fire")))
+    failing.command("Anything?", response_url=fake_slack.response_url("fail"))
+    failed = [c for c in fake_slack.wait_for("response_url", 3) if c.args["url"].endswith("fail")]
+    assert failed[0].args["text"].startswith(":warning: Sorry, something went wrong")
+    assert failed[0].args["replace_original"] is True
+
+    fake_slack.fail("response_url", "cant_update_message")  # Slack won't replace it: post after
+    bot.command("When?", response_url=fake_slack.response_url("norepl"))
+    tries = [c for c in fake_slack.wait_for("response_url", 4) if c.args["url"].endswith("norepl")]
+    [refused] = [c for c in fake_slack.calls_to("response_url", ok_only=False) if c.error]
+    assert refused.error == "cant_update_message" and refused.args["replace_original"] is True
+    assert tries[0].args["replace_original"] is False
+    assert tries[0].args["blocks"] == refused.args["blocks"]
+
+
 def test_a_follow_up_in_the_thread_of_a_shared_answer_knows_the_question(
     bot: BotOverHttp, fake_slack: FakeSlack, ask: ScriptedAsk
 ) -> None:

@@ -144,8 +144,43 @@ def grounded_messages(
     return [SystemMessage(system), HumanMessage(user)]
 
 
+# A model declining in its own words instead of NOT IN SOURCES ("The sources don't say who
+# will replace her."). Matched on the answer's lower-case words, contractions spelled out.
+_SOURCES = (
+    r"(?:the |these |this |any of the |the provided |the given |my )?"
+    r"(?:sources?|articles?|passages?|context|information|text)"
+)
+_DECLINE = re.compile(
+    r"^(?:(?:i am )?sorry |but |unfortunately |based on the (?:provided )?sources? )*(?:"
+    rf"{_SOURCES} (?:provided |given )?(?:do|does|did) not (?:say|state|mention|contain|"
+    r"include|provide|specify|answer|cover|address|give|discuss|describe|report|indicate|"
+    r"explain|tell|have|offer)"
+    rf"|(?:none of|nothing in) {_SOURCES}"
+    r"|no (?:source|article)s? (?:says?|mentions?|states?|covers?)"
+    r"|there (?:is|are) no (?:information|mention|details?|answer|indication|data|reports?)"
+    r"|i (?:could not|cannot|was unable to|am unable to|do not have|did not) "
+    r"(?:find|answer|determine|tell|say|see|locate|enough)"
+    r"|i do not know"
+    rf"|{_SOURCES} (?:is|are) (?:insufficient|not enough|silent)"
+    r"|(?:that|this|the answer) (?:information )?is not (?:in|mentioned|stated|covered|"
+    r"given|available|provided|found)"
+    r")"
+)
+_CONTRACTIONS = {"can't": "cannot", "won't": "will not", "i'm": "i am"}
+
+
 def is_not_found(text: str) -> bool:
-    return " ".join(words(text)).startswith(" ".join(words(NOT_FOUND)))
+    """The model says the sources don't answer: NOT IN SOURCES, or its own words for it.
+
+    Its own words count only in an answer that cites nothing: one that also cites a source
+    is an answer, and is checked like one."""
+    ws = words(text)
+    if " ".join(ws).startswith(" ".join(words(NOT_FOUND))):
+        return True
+    if MARKER_RUN.search(text):
+        return False
+    said = " ".join(_CONTRACTIONS.get(w, w.replace("n't", " not")) for w in ws)
+    return " ".join(words(NOT_FOUND)) in said or bool(_DECLINE.match(said))
 
 
 def rewrite_messages(question: str, history: Sequence[Turn]) -> list[BaseMessage]:

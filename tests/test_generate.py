@@ -24,6 +24,7 @@ from bot.generate import (
     REWRITE_PROMPT,
     clean_rewrite,
     grounded_messages,
+    is_not_found,
     rewrite_messages,
     sources_from,
 )
@@ -402,6 +403,37 @@ def test_the_model_saying_the_sources_do_not_answer_declines(
     assert answer.declined and answer.text == DECLINE_TEXT and answer.citations == []
     assert answer.verification is not None and answer.verification.outcome == "declined"
     assert not answer.verification.changed
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "The sources don't say who won the election.",
+        "The provided sources do not mention an election.",
+        "I'm sorry, but I couldn't find that in the sources.",
+        "None of the sources say who won.",
+        "There is no information about the election in the sources.",
+        "That information isn't in the articles.",
+        "Sorry — NOT IN SOURCES.",
+    ],
+)
+def test_the_model_declining_in_its_own_words_declines(
+    settings: Settings, indexed: Store, encoder: FakeEncoder, reply: str
+) -> None:
+    answer = bot_with(settings, indexed, encoder, fake(reply)).ask("Who won the election?")
+    assert answer.declined and answer.text == DECLINE_TEXT and answer.notes == []
+    assert answer.verification is not None and answer.verification.outcome == "declined"
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "The sources don't say why, but the mayor resigned on Monday [1].",  # it cites: an answer
+        "The mayor did not say.",  # a claim without a citation, not a decline
+    ],
+)
+def test_is_not_found_is_only_for_a_decline(reply: str) -> None:
+    assert not is_not_found(reply)
 
 
 def test_a_model_failure_gives_the_quoted_answer_with_a_note(

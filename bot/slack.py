@@ -66,7 +66,7 @@ KEEP_UNVOTED_DAYS = 90  # answers nobody voted on are forgotten after this (butt
 # What users read, kept together.
 HELP = (
     "Ask me about the paper's articles: mention me with a question, send me a direct "
-    "message, or use `/ask QUESTION`. I answer with sentences quoted from the articles "
+    "message, or use /ask QUESTION. I answer with sentences quoted from the articles "
     "and their sources."
 )
 USAGE = "Usage: /ask QUESTION, for example /ask Who is the coalition spokesman?"

@@ -552,6 +552,34 @@ def test_article_text_cannot_ping_mention_or_link(
     assert post.args["parse"] == "none" and post.args["link_names"] is False
 
 
+def test_formatting_marks_and_emoji_codes_from_articles_show_as_typed(
+    bot_factory: Callable[..., BotOverHttp], fake_slack: FakeSlack
+) -> None:
+    z = "\u200b"  # zero-width space: Slack can no longer pair the mark or read the :code:
+    text = "The ratio was 1:100:2, *not* _final_ or ~struck~; see `code` and snake_case. [1]"
+    cite = citation(headline="*Breaking*: fire :fire: in the_city")
+    bot = bot_factory(ask_fn=ScriptedAsk(reply=lambda q: make_answer(q, text, citations=[cite])))
+
+    bot.command("Is _this_ :100: bold*?", response_url=fake_slack.response_url("fmt"))
+    post = fake_slack.wait_for("response_url")[0]
+    question, section, source = (
+        post.args["blocks"][0]["elements"][0]["text"],
+        post.args["blocks"][1]["text"]["text"],
+        post.args["blocks"][2]["elements"][0]["text"],
+    )
+    assert section == (
+        f"The ratio was 1:{z}100:2, {z}*{z}not{z}*{z} {z}_{z}final{z}_{z} or {z}~{z}struck{z}~{z}; "
+        f"see {z}`{z}code{z}`{z} and snake_case. [1]"
+    )
+    assert question == f"Question: Is {z}_{z}this{z}_{z} :{z}100: bold{z}*{z}?"
+    assert source == (
+        f"*[1]* <https://gazette.example/mayor|{z}*{z}Breaking{z}*{z}: fire :{z}fire: in the_city>"
+        " · Gazette · 2018-02-05"
+    )
+    assert post.args["text"] == section  # the notification reads the same
+    assert unescape(section) == text  # nothing else changed: the invisible marks go on reading
+
+
 def test_a_long_answer_is_split_within_limits_and_paced(
     bot_factory: Callable[..., BotOverHttp], fake_slack: FakeSlack
 ) -> None:

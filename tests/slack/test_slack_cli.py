@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,12 +15,17 @@ from bot.cli import app
 
 
 @pytest.fixture
-def runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+def runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
     monkeypatch.chdir(tmp_path)  # no stray .env
     for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET"):
         monkeypatch.delenv(name, raising=False)
         monkeypatch.delenv("NEWSBOT_" + name, raising=False)
-    return CliRunner()
+    # `newsbot slack` quiets the Slack libraries' loggers; later tests get them back as they were
+    loggers = [logging.getLogger(name) for name in ("slack_sdk", "slack_bolt")]
+    levels = [logger.level for logger in loggers]
+    yield CliRunner()
+    for logger, level in zip(loggers, levels, strict=True):
+        logger.setLevel(level)
 
 
 def test_missing_bot_token_is_a_clear_error(runner: CliRunner) -> None:

@@ -33,6 +33,7 @@ from tests.slack.conftest import (
     action_payload,
     citation,
     direct_message,
+    log_everything,
     make_answer,
     mention,
     sign,
@@ -467,6 +468,7 @@ def test_messages_from_bots_are_ignored(
         ("other secret", {"signature": "other"}),
         ("stale", {"timestamp": int(time.time()) - 10 * 60}),
         ("missing", {"signature": None}),
+        ("no timestamp", {"send_timestamp": False}),
     ],
 )
 def test_bad_signatures_get_401(
@@ -678,7 +680,7 @@ def test_allow_lists_are_honoured_politely(
 def test_an_error_is_never_silent_and_logs_hold_no_secrets(
     bot_factory: Callable[..., BotOverHttp], fake_slack: FakeSlack, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.DEBUG, logger="bot")
+    log_everything(caplog)  # bot's loggers, slack_sdk's and slack_bolt's
     failing = ScriptedAsk(error=RuntimeError("disk on fire"))
     bot = bot_factory(ask_fn=failing)
     event = mention(fake_slack, "When did the mayor resign?")
@@ -688,11 +690,13 @@ def test_an_error_is_never_silent_and_logs_hold_no_secrets(
     assert post.args["thread_ts"] == event["ts"]
     assert post.args["text"].startswith(":warning: Sorry, something went wrong while answering.")
     ref = post.args["text"].split("reference ")[1].rstrip(").")
-    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR and r.name == "bot.slack"]
     assert errors and ref in errors[0].getMessage() and "disk on fire" in errors[0].getMessage()
     logged = caplog.text
     for secret in (BOT_TOKEN, APP_TOKEN, SIGNING_SECRET):
         assert secret not in logged
+    libraries = {r.name.split(".")[0] for r in caplog.records}
+    assert {"slack_sdk", "slack_bolt"} <= libraries  # their debug logs were captured too
 
 
 def test_a_newsbot_error_is_shown_as_its_message(

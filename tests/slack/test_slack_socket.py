@@ -4,6 +4,8 @@ envelopes and acknowledges them."""
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
 from bot.feedback import FeedbackStore
@@ -13,11 +15,19 @@ from tests.slack.conftest import (
     action_payload,
     command_payload,
     event_body,
+    log_everything,
     mention,
 )
-from tests.slack.fake_slack import APP_TOKEN, FakeSlack
+from tests.slack.fake_slack import APP_TOKEN, BOT_TOKEN, FakeSlack
 
 pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def debug_logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
+    """Every logger at DEBUG from before the bot connects (request it before socket_bot)."""
+    log_everything(caplog)
+    return caplog
 
 
 def test_connects_with_the_app_token(socket_bot: FeedbackStore, fake_slack: FakeSlack) -> None:
@@ -90,3 +100,17 @@ def test_feedback_click_over_socket_mode_is_stored(
     fake_slack.wait_for("response_url")  # the thanks comes after the vote is stored
     [vote] = socket_bot.feedback()
     assert (vote.vote, vote.user, vote.question) == ("up", "U5", "When did the mayor resign?")
+
+
+def test_socket_mode_debug_logs_hold_no_tokens(
+    debug_logs: pytest.LogCaptureFixture, socket_bot: FeedbackStore, fake_slack: FakeSlack
+) -> None:
+    event = mention(fake_slack, "When did the mayor resign?")
+    fake_slack.send_envelope("events_api", event_body(event, "EvLog"))
+    fake_slack.wait_for("chat.postMessage")
+    fake_slack.wait_for("reactions.remove")
+    records = debug_logs.get_records("setup") + debug_logs.get_records("call")
+    logged = "\n".join(logging.Formatter().format(r) for r in records)
+    assert "apps.connections.open" in logged  # the connection (with the app token) was logged
+    assert {"slack_sdk", "slack_bolt"} <= {r.name.split(".")[0] for r in records}
+    assert APP_TOKEN not in logged and BOT_TOKEN not in logged

@@ -20,6 +20,7 @@ from bot.slack_render import (
     escape,
     fit,
     link,
+    literal,
     shown_question,
     split_mrkdwn,
     unescape,
@@ -208,3 +209,13 @@ def test_the_question_shown_with_an_answer_reads_back() -> None:
     [plain] = answer_messages(answer, answer_id="abc")
     assert shown_question(plain.blocks) is None
     assert shown_question([]) is None
+
+
+def test_literal_neutralises_what_slack_would_format_and_nothing_else() -> None:
+    z = "\u200b"
+    assert literal("> quoted\n> more & 2>1") == f"{z}&gt; quoted\n{z}&gt; more &amp; 2&gt;1"
+    assert literal("snake_case a*b 2*3") == "snake_case a*b 2*3"  # inside a word Slack won't
+    assert literal("*a* _b_") == f"{z}*{z}a{z}*{z} {z}_{z}b{z}_{z}"
+    assert literal("at 12:30:45, :+1: :flag-de:") == f"at 12:{z}30:45, :{z}+1: :{z}flag-de:"
+    for text in ("> x", "*a* _b_ ~c~ `d`", "1:100:2", "<!here> & :fire:"):
+        assert unescape(literal(text)) == text

@@ -77,7 +77,8 @@ class Source:
 
     @property
     def evidence(self) -> Evidence:
-        return Evidence(self.number, self.article.body, self.passages, _context(self.article))
+        a = self.article
+        return Evidence(self.number, a.body, self.passages, _context(a), a.headline)
 
 
 def sources_from(passages: Sequence[Passage]) -> list[Source]:
@@ -310,6 +311,6 @@ class GenerativeAnswerer:
 def _citation(marker: int, source: Source, span: tuple[int, int]) -> Citation:
     a = source.article
     if span == (0, 0):  # the clause had nothing to check: show the start of what was given
-        first = source.evidence.sentences
-        span = first[0] if first else source.passages[0]
+        first = source.evidence.clean_sentences  # never a sentence speaking to the model
+        span = first[0] if first else (source.passages[0][0], source.passages[0][0])
     return cite(marker, a, *span)

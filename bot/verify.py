@@ -277,10 +277,12 @@ class Verified:
     total: int  # sentences in the model's answer
     reasons: list[str] = field(default_factory=list)  # why each removed sentence was removed
     dropped_citations: list[str] = field(default_factory=list)  # "[n] why" for each drop
+    renumbered: bool = False  # the kept citations show other numbers than the model wrote
 
     @property
     def changed(self) -> bool:
-        return bool(self.removed or self.dropped)
+        """What the reader sees differs from what the model wrote."""
+        return bool(self.removed or self.dropped or self.renumbered)
 
     def note(self) -> str | None:
         """The one line the user sees when verification changed the answer."""
@@ -294,6 +296,8 @@ class Verified:
             )
         if self.dropped:
             parts.append("dropped citations: " + "; ".join(dict.fromkeys(self.dropped_citations)))
+        if self.renumbered and self.text:
+            parts.append("renumbered the model's sources to the ones shown")
         return "Verification " + "; ".join(parts) + "."
 
 
@@ -339,6 +343,7 @@ def verify(
         total=len(flat),
         reasons=reasons,
         dropped_citations=[d for _, _, d in drops],
+        renumbered=any(old != new for old, new in renumber.items()),
     )
 
 

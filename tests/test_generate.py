@@ -415,6 +415,10 @@ def test_citations_are_renumbered_to_the_sources_cited(
     assert answer.verification.model_answer.endswith(" [2].")
     assert answer.text.endswith(" [1].") and answer.text[:-5] in claims.values()
     assert [claims[c.headline] for c in answer.citations] == [answer.text[:-5]]
+    # What the reader sees changed ([2] became [1]): --json and the REPL both say so.
+    assert answer.verification.outcome == "edited" and answer.verification.removed == ()
+    assert to_json(answer)["verification"]["changed"] is True
+    assert answer.notes == ["Verification renumbered the model's sources to the ones shown."]
 
 
 def test_nothing_verified_falls_back_to_the_quoted_answer(

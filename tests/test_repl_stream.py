@@ -87,10 +87,12 @@ def test_nothing_streamed_prints_the_answer_as_before() -> None:
     )
 
 
-def test_renumbered_citations_are_shown_again() -> None:
-    final = model_answer("The mayor resigned on Monday [1].", "passed")
-    assert after_stream(final, "The mayor resigned on Monday [2].").startswith(
-        "\n\nVerified answer:\nThe mayor resigned on Monday [1]."
+def test_renumbered_citations_are_shown_again_with_a_note() -> None:
+    note = "Verification renumbered the model's sources to the ones shown."
+    final = model_answer("The mayor resigned on Monday [1].", "edited", [note])
+    assert after_stream(final, "The mayor resigned on Monday [2].") == (
+        "\n\nVerified answer:\nThe mayor resigned on Monday [1].\n\n"
+        f"{note}\n\nSources:\n[1] Mayor resigns — Gazette"
     )
 
 

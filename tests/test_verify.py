@@ -69,7 +69,8 @@ def test_a_made_up_source_number_removes_the_sentence() -> None:
     ]
     assert checked.note() == (
         "Verification removed 1 of 2 sentences of the model's answer: "
-        "cites [7], which is not one of the sources."
+        "cites [7], which is not one of the sources; "
+        "renumbered the model's sources to the ones shown."
     )
 
 
@@ -517,6 +518,15 @@ def test_clauses() -> None:
 
 
 # --- notes name sources as the reader sees them ------------------------------------------------
+
+
+def test_renumbering_alone_is_a_change_with_a_note() -> None:
+    checked = verify("The mayor resigned on Monday [2].", SOURCES)
+    assert checked.text == "The mayor resigned on Monday [1]."
+    assert checked.changed and not checked.removed and checked.renumbered
+    assert checked.note() == ("Verification renumbered the model's sources to the ones shown.")
+    same = verify("Over 100 troops were reported killed [1].", SOURCES)
+    assert not same.changed and same.note() is None
 
 
 def test_a_note_uses_the_numbers_on_screen_or_the_headline() -> None:

@@ -41,7 +41,9 @@ class RetrievedArticle:
 class Verification:
     """What checking a chat model's answer against its sources did (see bot/verify.py)."""
 
-    outcome: str  # passed | edited (sentences or citations removed) | replaced | declined
+    # passed | edited (sentences or citations removed, or sources renumbered) | replaced
+    # (by the quoted answer) | declined (by the model)
+    outcome: str
     model_answer: str  # the model's text as it arrived, before verification
     removed: tuple[str, ...] = ()  # what was removed, each with the reason
 

@@ -29,6 +29,9 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Plain click help: rich's help panels import markdown-it and pygments, which doubled
+    # the time `newsbot --help` takes.
+    rich_markup_mode=None,
 )
 log = logging.getLogger("bot")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -533,6 +536,7 @@ def slack(
 feedback_app = typer.Typer(
     help="Votes (👍/👎) on Slack answers: list them, or export them as CSV or JSON.",
     invoke_without_command=True,
+    rich_markup_mode=None,
 )
 app.add_typer(feedback_app, name="feedback")
 

@@ -8,7 +8,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,23 +45,43 @@ class Child:
     peak_rss_mb: float
 
 
+# Linux charges a child the resident memory of the process that forked it: at exec the
+# kernel records the old (copied) address space's high-water mark in ru_maxrss. A
+# benchmark parent that has loaded the model would make every child look as big as
+# itself, so a small reaper process starts the child, times it and reads its rusage.
+_REAPER = """
+import json, os, subprocess, sys, time
+started = time.perf_counter()
+proc = subprocess.Popen(sys.argv[2:], stdout=sys.stdout, stderr=sys.stderr)
+_, status, usage = os.wait4(proc.pid, 0)
+seconds = time.perf_counter() - started
+with open(sys.argv[1], "w") as f:
+    json.dump({"code": os.waitstatus_to_exitcode(status), "seconds": seconds,
+               "maxrss_kb": usage.ru_maxrss}, f)
+"""
+
+
 def run_child(args: Sequence[str], env: dict[str, str] | None = None) -> Child:
-    """Run a command, reap it with wait4 to read its own peak RSS (ru_maxrss), and parse
-    the last line it printed that starts with '{' as JSON ({} if none)."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        started = time.perf_counter()
-        proc = subprocess.Popen(list(args), stdout=out, stderr=err, env=env)
-        _, status, usage = os.wait4(proc.pid, 0)
-        seconds = time.perf_counter() - started
-        proc.returncode = os.waitstatus_to_exitcode(status)
+    """Run a command through the reaper, which times it and reads its own peak RSS
+    (ru_maxrss), and parse the last line it printed that starts with '{' as JSON."""
+    with (
+        tempfile.TemporaryFile() as out,
+        tempfile.TemporaryFile() as err,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
+        report = Path(tmp) / "reaper.json"
+        reaper = [sys.executable, "-c", _REAPER, str(report), *args]
+        subprocess.run(reaper, stdout=out, stderr=err, env=env, check=False)
         out.seek(0)
         err.seek(0)
         stdout, stderr = out.read().decode(errors="replace"), err.read().decode(errors="replace")
-    if proc.returncode:
+        reaped = json.loads(report.read_text()) if report.exists() else {"code": -1}
+    if reaped["code"]:
         sys.stderr.write(stderr)
-        raise SystemExit(f"{' '.join(args)} failed with exit code {proc.returncode}")
+        raise SystemExit(f"{' '.join(args)} failed with exit code {reaped['code']}")
     lines = [line for line in stdout.splitlines() if line.startswith("{")]
-    return Child(json.loads(lines[-1]) if lines else {}, seconds, usage.ru_maxrss / 1024)
+    result = json.loads(lines[-1]) if lines else {}
+    return Child(result, reaped["seconds"], reaped["maxrss_kb"] / 1024)
 
 
 def load_note() -> str:

@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,7 @@ from bot.core import Newsbot
 from bot.feedback import FeedbackStore
 from bot.slack import create_app, make_client, serve_http
 from bot.slack_render import FEEDBACK_UP
+from tests.chat_fakes import ScriptedChatModel
 from tests.conftest import ROOT
 from tests.slack.conftest import (
     SIGNING_SECRET,
@@ -30,7 +32,7 @@ from tests.slack.conftest import (
     event_body,
     mention,
 )
-from tests.slack.fake_slack import APP_TOKEN, BOT_TOKEN, FakeSlack
+from tests.slack.fake_slack import APP_TOKEN, BOT_ID, BOT_TOKEN, BOT_USER_ID, FakeSlack
 
 NEWSBOT = shutil.which("newsbot", path=str(Path(sys.executable).parent)) or "newsbot"
 HEADLINE = "US coalition strikes at pro-Assad forces in eastern Syria, kill over 100"
@@ -42,10 +44,13 @@ def fake_slack() -> Iterator[FakeSlack]:
         yield fake
 
 
-@pytest.fixture
-def seed_slack(seed_bot: Newsbot, fake_slack: FakeSlack, tmp_path: Path) -> Iterator[BotOverHttp]:
+@contextmanager
+def slack_over_http(
+    newsbot: Newsbot, fake_slack: FakeSlack, tmp_path: Path
+) -> Iterator[BotOverHttp]:
+    """The real bolt app answering with `newsbot`, served over HTTP, talking to the fake."""
     settings = Settings(
-        index=seed_bot.settings.index,
+        index=newsbot.settings.index,
         slack_bot_token=BOT_TOKEN,
         slack_signing_secret=SIGNING_SECRET,
         slack_api_url=fake_slack.api_url,
@@ -54,18 +59,26 @@ def seed_slack(seed_bot: Newsbot, fake_slack: FakeSlack, tmp_path: Path) -> Iter
     )
     feedback = FeedbackStore(settings.feedback_path)
     app = create_app(
-        lambda q, history: seed_bot.ask(q, history=history),
+        lambda q, history: newsbot.ask(q, history=history),
         client=make_client(settings),
         settings=settings,
         feedback=feedback,
     )
     server = serve_http(app, host="127.0.0.1", port=0)
     threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
-    yield BotOverHttp(server.server_port, feedback)
-    fake_slack.settle(quiet=0.3)
-    server.shutdown()
-    server.server_close()
-    feedback.close()
+    try:
+        yield BotOverHttp(server.server_port, feedback)
+        fake_slack.settle(quiet=0.3)
+    finally:
+        server.shutdown()
+        server.server_close()
+        feedback.close()
+
+
+@pytest.fixture
+def seed_slack(seed_bot: Newsbot, fake_slack: FakeSlack, tmp_path: Path) -> Iterator[BotOverHttp]:
+    with slack_over_http(seed_bot, fake_slack, tmp_path) as bot:
+        yield bot
 
 
 def test_real_answer_in_thread_with_follow_up_and_feedback(
@@ -103,6 +116,40 @@ def test_real_answer_in_thread_with_follow_up_and_feedback(
     [vote] = seed_slack.feedback.feedback()
     assert vote.question == "Who is the coalition spokesman?"
     assert vote.citations[0]["headline"] == HEADLINE
+
+
+def test_with_a_model_a_thread_follow_up_is_rewritten_from_the_thread(
+    seed_bot: Newsbot, fake_slack: FakeSlack, tmp_path: Path
+) -> None:
+    model = ScriptedChatModel(
+        script=[
+            "Who denounced the US coalition strikes on pro-Assad forces in Syria?",
+            "Both the Kremlin and Damascus have denounced the airstrikes [1].",
+        ]
+    )
+    newsbot = Newsbot(seed_bot.settings, encoder=seed_bot.encoder, chat_model=model)
+    root = fake_slack.seed("C1", user="U1", text=f"<@{BOT_USER_ID}> Who carried out the strikes?")
+    fake_slack.seed(
+        "C1",
+        user=BOT_USER_ID,
+        bot_id=BOT_ID,
+        thread_ts=root["ts"],
+        text="Forces at Deir ez-Zor carried out a series of air and artillery strikes. [1]",
+    )
+    with slack_over_http(newsbot, fake_slack, tmp_path) as bot:
+        bot.event(mention(fake_slack, "Who denounced them?", thread_ts=root["ts"]))
+        answer = fake_slack.wait_for("chat.postMessage", timeout=60)[0]
+
+    assert answer.args["thread_ts"] == root["ts"]
+    assert "Both the Kremlin and Damascus have denounced the airstrikes" in answer.args["text"]
+    # The model rewrote the follow-up from the thread read back from Slack...
+    rewrite_prompt = "\n".join(m.text for m in model.calls[0])
+    assert "Who carried out the strikes?" in rewrite_prompt
+    assert "Who denounced them?" in rewrite_prompt
+    # ...and the standalone question is what it was then asked to answer from the sources.
+    answer_prompt = "\n".join(m.text for m in model.calls[1])
+    assert "<question>Who denounced the US coalition strikes" in answer_prompt
+    assert HEADLINE in answer_prompt
 
 
 def _free_port() -> int:

@@ -10,7 +10,6 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,8 +19,6 @@ import pytest
 
 from bot.config import Settings
 from bot.core import Newsbot
-from bot.feedback import FeedbackStore
-from bot.slack import create_app, make_client, serve_http
 from bot.slack_render import FEEDBACK_UP
 from tests.chat_fakes import ScriptedChatModel
 from tests.conftest import ROOT
@@ -31,6 +28,7 @@ from tests.slack.conftest import (
     action_payload,
     event_body,
     mention,
+    serve_bot,
 )
 from tests.slack.fake_slack import APP_TOKEN, BOT_ID, BOT_TOKEN, BOT_USER_ID, FakeSlack
 
@@ -57,22 +55,9 @@ def slack_over_http(
         feedback_db=tmp_path / "feedback.sqlite",
         _env_file=None,  # type: ignore[call-arg]
     )
-    feedback = FeedbackStore(settings.feedback_path)
-    app = create_app(
-        lambda q, history: newsbot.ask(q, history=history),
-        client=make_client(settings),
-        settings=settings,
-        feedback=feedback,
-    )
-    server = serve_http(app, host="127.0.0.1", port=0)
-    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
-    try:
-        yield BotOverHttp(server.server_port, feedback)
+    with serve_bot(settings, lambda q, history: newsbot.ask(q, history=history)) as bot:
+        yield bot
         fake_slack.settle(quiet=0.3)
-    finally:
-        server.shutdown()
-        server.server_close()
-        feedback.close()
 
 
 @pytest.fixture

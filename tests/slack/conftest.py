@@ -11,6 +11,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -243,35 +244,42 @@ def direct_message(
     return {**message, "channel": channel, "channel_type": "im", "event_ts": message["ts"]}
 
 
+@contextmanager
+def serve_bot(settings: Settings, ask_fn: Any, **app_options: Any) -> Iterator[BotOverHttp]:
+    """The bolt app answering with `ask_fn`, served over HTTP on 127.0.0.1 until exit;
+    `app_options` go to `create_app` (its own defaults otherwise, e.g. real pacing)."""
+    feedback = FeedbackStore(settings.feedback_path)
+    app = create_app(
+        ask_fn,
+        client=make_client(settings),
+        settings=settings,
+        feedback=feedback,
+        **app_options,
+    )
+    server = serve_http(app, host="127.0.0.1", port=0)
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    try:
+        yield BotOverHttp(server.server_port, feedback)
+    finally:
+        server.shutdown()
+        server.server_close()
+        feedback.close()
+
+
 @pytest.fixture
 def bot_factory(
     fake_slack: FakeSlack, slack_settings: Settings, ask: ScriptedAsk
 ) -> Iterator[Callable[..., BotOverHttp]]:
     """Start the bolt app over HTTP, optionally with other settings or answerer."""
-    started: list[tuple[Any, FeedbackStore]] = []
+    with ExitStack() as running:
 
-    def start(
-        settings: Settings = slack_settings, ask_fn: Any = ask, post_interval: float = 0.0
-    ) -> BotOverHttp:
-        feedback = FeedbackStore(settings.feedback_path)
-        app = create_app(
-            ask_fn,
-            client=make_client(settings),
-            settings=settings,
-            feedback=feedback,
-            post_interval=post_interval,
-        )
-        server = serve_http(app, host="127.0.0.1", port=0)
-        threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
-        started.append((server, feedback))
-        return BotOverHttp(server.server_port, feedback)
+        def start(
+            settings: Settings = slack_settings, ask_fn: Any = ask, post_interval: float = 0.0
+        ) -> BotOverHttp:
+            return running.enter_context(serve_bot(settings, ask_fn, post_interval=post_interval))
 
-    yield start
-    fake_slack.settle(quiet=0.3)
-    for server, feedback in started:
-        server.shutdown()
-        server.server_close()
-        feedback.close()
+        yield start
+        fake_slack.settle(quiet=0.3)
 
 
 @pytest.fixture

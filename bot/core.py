@@ -169,7 +169,7 @@ class Newsbot:
         timings["retrieve_ms"] = _ms(mark)
         words = self.settings.long_answer_words if long else self.settings.answer_words
         mark = time.perf_counter()
-        draft = ExtractiveAnswerer(self.store).answer(asked, retrieval, max_words=words)
+        draft = ExtractiveAnswerer().answer(asked, retrieval, max_words=words)
         timings["answer_ms"] = _ms(mark)
         answer = Answer(
             question=question,
@@ -180,6 +180,7 @@ class Newsbot:
             timings=timings,
             notes=retrieval.notes,
             search_query=search.text,
+            short_answer=draft.short_answer,
         )
         if generative is not None:
             mark = time.perf_counter()

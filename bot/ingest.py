@@ -34,7 +34,7 @@ from bot.loaders import (
     megabytes,
 )
 from bot.loaders.feeds import fetch_url, is_url
-from bot.store import Store, Writer
+from bot.store import SENTENCE_VECTORS, Store, Writer
 
 log = logging.getLogger(__name__)
 
@@ -326,6 +326,8 @@ def prepare(article: Article, prefix: str | None = None) -> tuple[list[Chunk], l
         text = prefix + article.body[chunk.start : chunk.end]
         shift = len(prefix) - chunk.start
         spans = [(s + shift, e + shift) for s, e in chunk.sentences]
-        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        # The recipe of the sentence vectors is part of the key, so vectors made another
+        # way are never reused for this text.
+        digest = hashlib.sha256(f"{SENTENCE_VECTORS}\n{text}".encode()).hexdigest()
         texts.append((digest, text, spans))
     return chunks, texts

@@ -37,6 +37,9 @@ from bot.terms import content_terms
 log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 2  # 2: article_meta and story_bands (near-duplicate stories)
+# How sentence vectors are made (bot/embeddings.py): each sentence embedded on its own.
+# Indexes from before kept vectors pooled from their chunk; they work, with weaker answers.
+SENTENCE_VECTORS = "alone"
 DB_NAME = "newsbot.sqlite"
 LOCK_NAME = ".ingest.lock"
 
@@ -226,6 +229,13 @@ class Store:
         meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
         self.fingerprint = meta["encoder"]
         self.dim = int(meta["dim"])
+        if meta.get("sentence_vectors") != SENTENCE_VECTORS:
+            log.warning(
+                "%s was built by an older newsbot, whose sentence vectors answer reworded "
+                "questions less well; rebuild it for better answers (move it away and run "
+                "newsbot ingest again)",
+                directory,
+            )
 
     # -- opening -------------------------------------------------------------------
     @classmethod
@@ -292,6 +302,7 @@ class Store:
                     ("dim", str(dim)),
                     ("generation", "0"),
                     ("created_at", _now()),
+                    ("sentence_vectors", SENTENCE_VECTORS),
                 ],
             )
         finally:
@@ -430,9 +441,12 @@ class Store:
         outlets: Sequence[str] = (),
         start: datetime | None = None,
         end: datetime | None = None,
+        *,
+        include_undated: bool = False,
     ) -> np.ndarray:
         """Ids of chunks whose article matches: any of `outlets` (in outlet or credits,
-        case-insensitive) and published in [start, end). Undated articles never match a date."""
+        case-insensitive) and published in [start, end). Undated articles match a date
+        only with `include_undated` (the as-of limit: their date is unknown, not later)."""
         where: list[str] = []
         params: list[object] = []
         if outlets:
@@ -441,18 +455,32 @@ class Store:
                 ors.append("(lower(a.outlet) LIKE ? OR lower(a.credits) LIKE ?)")
                 params += [f"%{outlet.lower()}%"] * 2
             where.append("(" + " OR ".join(ors) + ")")
+        dates: list[str] = []
         if start is not None:
-            where.append("a.published_ts >= ?")
+            dates.append("a.published_ts >= ?")
             params.append(start.timestamp())
         if end is not None:
-            where.append("a.published_ts < ?")
+            dates.append("a.published_ts < ?")
             params.append(end.timestamp())
+        if dates:
+            dated = " AND ".join(dates)
+            where.append(f"({dated} OR a.published_ts IS NULL)" if include_undated else dated)
         sql = "SELECT c.id FROM chunks c JOIN articles a ON a.id = c.article_id"
         if where:
             sql += " WHERE " + " AND ".join(where)
         return np.asarray(
             sorted(r[0] for r in self._rows(sql + " ORDER BY c.id", params)), np.int64
         )
+
+    def latest_published(self) -> datetime | None:
+        """When the newest dated article was published."""
+        ts = self._rows("SELECT max(published_ts) FROM articles")[0][0]
+        return datetime.fromtimestamp(ts, UTC) if ts is not None else None
+
+    def earliest_published(self) -> datetime | None:
+        """When the oldest dated article was published."""
+        ts = self._rows("SELECT min(published_ts) FROM articles")[0][0]
+        return datetime.fromtimestamp(ts, UTC) if ts is not None else None
 
     def article_ids(self) -> list[int]:
         return [r[0] for r in self._rows("SELECT id FROM articles ORDER BY id")]

@@ -27,8 +27,8 @@ class DatabaseUrl:
         netloc = parts.netloc
         if "@" in netloc:
             userinfo, host = netloc.rsplit("@", 1)
-            user = userinfo.split(":", 1)[0]
-            netloc = f"{user}:***@{host}" if ":" in userinfo else f"{user}@{host}"
+            user, _, password = userinfo.partition(":")
+            netloc = f"{user}:***@{host}" if password else f"{user}@{host}"
         query = "&".join(
             "password=***" if q.lower().startswith("password=") else q
             for q in parts.query.split("&")

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import numpy as np
 
 from bot.dates import from_iso
+from bot.errors import IndexBusyError
 from bot.index.base import COUNTED, Hits, IndexInfo, TermStats
 from bot.index.embedded import sort_listing
 from bot.index.postgres_schema import Identity, migrate
@@ -512,12 +513,25 @@ class PostgresIndex:
     # -- writing and feedback ----------------------------------------------------------
     @contextmanager
     def writer(self, lock_timeout: float = 0.0) -> Iterator[PostgresWriter]:
+        import psycopg
+
         from bot.index.postgres_writer import PostgresWriter
 
         with self.write_connection() as conn:
             writer = PostgresWriter(self, conn, lock_timeout)
             try:
                 yield writer
+            except (
+                psycopg.errors.DeadlockDetected,
+                psycopg.errors.ForeignKeyViolation,
+                psycopg.errors.SerializationFailure,
+            ) as exc:
+                # Another ingest removed or took an article this one was linking.
+                raise IndexBusyError(
+                    f"Another ingest changed the same articles in {self.url.safe} at the "
+                    f"same time ({self.url.scrub(exc)}); nothing of this one was committed. "
+                    "Run it again."
+                ) from None
             finally:
                 writer.rollback()
 

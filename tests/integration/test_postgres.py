@@ -351,3 +351,46 @@ def test_both_backends_give_the_same_answers_over_seeds_and_examples(
     assert sum(not declined for _, declined, *_ in embedded) >= 5
     for question, e, p in zip(QUESTIONS, embedded, postgres, strict=True):
         assert e == p, question
+
+
+def test_an_article_removed_while_another_ingest_links_it_stops_that_ingest_clearly(
+    pg_url: str, schema: str, tmp_path: Path
+) -> None:
+    import threading
+
+    from bot.errors import IndexBusyError
+
+    settings = settings_for(pg_url, schema, tmp_path)
+    encoder = FakeEncoder()
+    store = open_index(settings, fingerprint=encoder.fingerprint, dim=encoder.dim, create=True)
+    folder = tmp_path / "a"
+    folder.mkdir()
+    path = write_article(folder, "a.txt", "Pier reopens", "The pier reopened on Friday.")
+    ingest([str(folder)], store, encoder)
+    (article_id,) = store.article_ids()
+    outcome: list[BaseException | None] = []
+
+    def link_meanwhile(ready: threading.Event) -> None:
+        try:
+            with store.writer() as second:
+                ready.set()
+                second.link_source("/elsewhere/b.txt", "", article_id)  # waits for the first
+                second.commit()
+            outcome.append(None)
+        except BaseException as exc:
+            outcome.append(exc)
+
+    with store.writer() as first:
+        assert first.forget_source(str(path.resolve())) == 1  # the article is gone (uncommitted)
+        ready = threading.Event()
+        thread = threading.Thread(target=link_meanwhile, args=(ready,))
+        thread.start()
+        assert ready.wait(10)
+        time.sleep(0.5)  # the second writer now waits on the article's row lock
+        first.commit()
+    thread.join(30)
+    (error,) = outcome
+    assert isinstance(error, IndexBusyError), error
+    assert "Another ingest changed the same articles" in str(error) and "Run it again" in str(error)
+    assert store.count("articles") == 0 and store.count("sources") == 0  # nothing half-done
+    store.close()

@@ -310,7 +310,7 @@ def test_migrate_applies_named_migrations_and_copies_an_index_once(
     d_sent = db.sentences(db.chunk_ids_of(db.article_ids()))
     assert len(e_sent) == len(d_sent) > 50
     assert all(np.array_equal(a.vector, b.vector) for a, b in zip(e_sent, d_sent, strict=True))
-    stats = runner.invoke(app, ["stats"], env=on_db).output
+    stats = runner.invoke(app, ["--database-url", pg_url, "stats"], env=env).output
     assert stats.startswith(f"Index: postgresql, {DatabaseUrl.parse(pg_url).safe} (schema")
     assert "12 articles" in stats
     embedded.close()

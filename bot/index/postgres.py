@@ -16,7 +16,6 @@ from __future__ import annotations
 import logging
 import math
 import threading
-import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -163,24 +162,28 @@ class PostgresIndex:
             self._read_pool.close()
 
     def _retrying(self, pool: Any, url: DatabaseUrl, work: Callable[[Any], T]) -> T:
-        """Run `work(connection)`, again on a fresh connection when one was lost."""
+        """Run `work(connection)`, again on a fresh connection when one was lost; a server
+        that stays away is reported (without the URL's password)."""
         import psycopg
+        from psycopg_pool import PoolTimeout
+        from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
-        delay = 0.2
-        for attempt in range(READ_RETRIES):
-            try:
-                with pool.connection() as conn:
+        def warn(state: Any) -> None:
+            error = state.outcome.exception() if state.outcome else "?"
+            log.warning("lost the connection to %s (%s); retrying", url.safe, url.scrub(error))
+
+        try:
+            for attempt in Retrying(
+                retry=retry_if_exception_type(psycopg.OperationalError),
+                stop=stop_after_attempt(READ_RETRIES),
+                wait=wait_exponential(multiplier=0.2, max=2.0),
+                before_sleep=warn,
+                reraise=True,
+            ):
+                with attempt, pool.connection() as conn:
                     return work(conn)
-            except (psycopg.OperationalError, psycopg.errors.AdminShutdown) as exc:
-                if attempt == READ_RETRIES - 1:
-                    raise url.unavailable(exc) from None
-                log.warning("lost the connection to %s (%s); retrying", url.safe, url.scrub(exc))
-                time.sleep(delay)
-                delay *= 3
-            except Exception as exc:
-                if type(exc).__name__ == "PoolTimeout":
-                    raise url.unavailable(exc) from None
-                raise
+        except (psycopg.OperationalError, PoolTimeout) as exc:
+            raise url.unavailable(exc) from None
         raise AssertionError("unreachable")
 
     def _read(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[tuple]:
@@ -195,16 +198,15 @@ class PostgresIndex:
     def write_connection(self) -> Iterator[Any]:
         """A connection of the primary for one writer (held until it commits)."""
         import psycopg
+        from psycopg_pool import PoolTimeout
 
         try:
             with self._write_pool.connection() as conn:
                 yield conn
         except psycopg.OperationalError as exc:
             raise self.url.unavailable(exc, during="the write") from None
-        except Exception as exc:
-            if type(exc).__name__ == "PoolTimeout":
-                raise self.url.unavailable(exc) from None
-            raise
+        except PoolTimeout as exc:
+            raise self.url.unavailable(exc) from None
 
     def lock_space(self, kind: str) -> int:
         """The first advisory-lock key of this schema's `kind` of lock ("global", "source")."""
@@ -392,9 +394,7 @@ class PostgresIndex:
             "WHERE chunk_id = ANY(%s) ORDER BY id",
             (list(chunk_ids),),
         )
-        return [
-            SentenceRow(r[0], r[1], r[2], r[3], r[4], as_array(r[5])) for r in rows
-        ]
+        return [SentenceRow(r[0], r[1], r[2], r[3], r[4], as_array(r[5])) for r in rows]
 
     def articles(self, ids: Iterable[int]) -> dict[int, ArticleRow]:
         wanted = list(ids)

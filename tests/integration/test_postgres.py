@@ -261,6 +261,24 @@ def test_a_lost_connection_is_retried_and_an_unreachable_server_is_named_without
         ).fetchone()
     assert killed is not None and killed[0] >= 1
     assert store.count("articles") == 11  # the pool replaced the dead connection
+    # A connection lost in the middle of a read: the read runs again on a new one.
+    import threading
+
+    caplog.set_level(logging.WARNING, "bot.index.postgres")
+    results: list[object] = []
+    reader = threading.Thread(
+        target=lambda: results.append(store._read("SELECT 42 FROM pg_sleep(1.5)"))
+    )
+    reader.start()
+    time.sleep(0.5)
+    with psycopg.connect(pg_url, autocommit=True) as admin:
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE query LIKE '%%pg_sleep(1.5)%%' AND pid <> pg_backend_pid()"
+        )
+    reader.join(30)
+    assert results == [[(42,)]]
+    assert "lost the connection to postgresql://" in caplog.text and "retrying" in caplog.text
     store.close()
 
     caplog.set_level(logging.DEBUG)

@@ -160,6 +160,51 @@ def pgvector_rows(
     return rows
 
 
+def crossover(url: str, data: np.ndarray, queries: np.ndarray, sizes: list[int]) -> list[list[str]]:
+    """p50 of exact and HNSW search at small sizes: where the graph starts to pay."""
+    import psycopg
+    from pgvector.psycopg import register_vector
+
+    rows = []
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
+        register_vector(conn)
+        for n in sizes:
+            conn.execute("DROP TABLE IF EXISTS bench_small")
+            conn.execute(f"CREATE TABLE bench_small (id bigint, embedding vector({data.shape[1]}))")
+            with (
+                conn.cursor() as cur,
+                cur.copy(
+                    "COPY bench_small (id, embedding) FROM STDIN WITH (FORMAT BINARY)"
+                ) as copy,
+            ):
+                copy.set_types(["bigint", "vector"])
+                for i, v in enumerate(data[:n]):
+                    copy.write_row((i, v))
+            conn.execute(
+                "CREATE INDEX ON bench_small USING hnsw (embedding vector_cosine_ops) "
+                "WITH (m = 16, ef_construction = 64)"
+            )
+            conn.execute("VACUUM ANALYZE bench_small")
+            conn.execute("SET hnsw.ef_search = 200")
+            timings = {}
+            for label, sql in (
+                ("exact", "SELECT id FROM (SELECT id, embedding <=> %s AS d FROM bench_small "
+                          "OFFSET 0) s ORDER BY d LIMIT %s"),
+                ("hnsw", "SELECT id FROM bench_small ORDER BY embedding <=> %s LIMIT %s"),
+            ):  # fmt: skip
+                times = []
+                for q in queries:
+                    t = time.perf_counter()
+                    conn.execute(sql, (q, K_SEARCH)).fetchall()
+                    times.append((time.perf_counter() - t) * 1000)
+                timings[label] = percentile(times, 50)
+            rows.append([f"{n:,}", f"{timings['exact']:.2f}", f"{timings['hnsw']:.2f}"])
+            print(f"  {rows[-1]}", file=sys.stderr, flush=True)
+        conn.execute("DROP TABLE IF EXISTS bench_small")
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--index", type=Path, required=True, help="embedded index: real vectors")
@@ -172,6 +217,10 @@ def main() -> None:
     parser.add_argument("--build-memory", default="4GB")
     parser.add_argument("--kinds", default="flat,hnsw", help="FAISS kinds beside pgvector")
     parser.add_argument("--database-url")
+    parser.add_argument(
+        "--crossover", default="", help="also compare exact and HNSW at these small sizes"
+    )
+    parser.add_argument("--only-crossover", action="store_true")
     args = parser.parse_args()
 
     from bot.embeddings import get_encoder
@@ -184,6 +233,13 @@ def main() -> None:
     truth = np.argsort(-(queries @ data.T), axis=1)[:, :K_RECALL]
     print(f"{args.size:,} vectors ({len(base):,} real, copies perturbed by noise of norm "
           f"{args.noise}); {len(queries)} real questions; {load_note()}\n", flush=True)  # fmt: skip
+    small = [int(x) for x in args.crossover.split(",") if x]
+    if small:
+        with server(args.database_url) as url:
+            found = crossover(url, data, queries, small)
+        print(table(["chunks", "exact p50 ms", "HNSW p50 ms"], found) + "\n", flush=True)
+        if args.only_crossover:
+            return
     rows = []
     for kind in [k for k in args.kinds.split(",") if k]:
         rows.append(faiss_row(kind, data, queries, truth, args.repeats))

@@ -39,11 +39,12 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-# Below this many chunks every dense search is exact (a scan of all vectors); above it the
-# HNSW graph answers. Exact search gives exactly the embedded index's neighbours; the graph
-# costs less once scanning every vector does not (bench/pg_vs_embedded.py).
-EXACT_MAX = 20_000
-# A filter that leaves at most this many chunks is searched exactly among them.
+# Up to this many chunks every dense search is exact (a scan of all vectors): it costs a
+# few milliseconds at this size and gives exactly the embedded index's neighbours; above
+# it the HNSW graph answers (bench/pg_vectors_scale.py --crossover compares the two).
+EXACT_MAX = 10_000
+# A filter that leaves at most this many chunks is searched exactly among them: a graph
+# walk finds few members of a small allowed set.
 EXACT_FILTER_MAX = 20_000
 HNSW_EF_SEARCH = 200  # beam width per question; pgvector's default is 40
 BM25_K1 = 1.5  # bm25s's defaults, as the embedded index's BM25 uses

@@ -96,6 +96,8 @@ class PostgresIndex:
         self.read_url = read_url or url
         self.schema = schema
         self.connect_timeout = connect_timeout
+        self.exact_max = EXACT_MAX
+        self.exact_filter_max = EXACT_FILTER_MAX
         self._stats_lock = threading.Lock()
         self._stats: tuple[int, int, float] = (-1, 0, 1.0)  # generation, chunks, avg length
         self._df: dict[str, int] = {}
@@ -301,14 +303,14 @@ class PostgresIndex:
         if k <= 0 or n == 0 or (allowed is not None and len(allowed) == 0):
             return np.zeros(0, np.float32), np.zeros(0, np.int64)
         query = np.asarray(vector, np.float32)
-        if allowed is not None and len(allowed) <= EXACT_FILTER_MAX:
+        if allowed is not None and len(allowed) <= self.exact_filter_max:
             # OFFSET 0 keeps the planner from using the graph: an exact scan of the few.
             sql = (
                 "SELECT id, d FROM (SELECT id, embedding <=> %(q)s AS d FROM chunks "
                 "WHERE id = ANY(%(allowed)s) OFFSET 0) s ORDER BY d, id LIMIT %(k)s"
             )
             exact = True
-        elif n <= EXACT_MAX:
+        elif n <= self.exact_max:
             where = "WHERE id = ANY(%(allowed)s) " if allowed is not None else ""
             sql = (
                 f"SELECT id, d FROM (SELECT id, embedding <=> %(q)s AS d FROM chunks {where}"

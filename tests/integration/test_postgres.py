@@ -412,3 +412,25 @@ def test_an_article_removed_while_another_ingest_links_it_stops_that_ingest_clea
     assert "Another ingest changed the same articles" in str(error) and "Run it again" in str(error)
     assert store.count("articles") == 0 and store.count("sources") == 0  # nothing half-done
     store.close()
+
+
+def test_the_hnsw_graph_finds_what_exact_search_finds_with_and_without_a_filter(
+    pg_url: str, schema: str, tmp_path: Path
+) -> None:
+    from tests.fakes import bag_of_words
+
+    settings = settings_for(pg_url, schema, tmp_path)
+    encoder = FakeEncoder()
+    store = open_index(settings, fingerprint=encoder.fingerprint, dim=encoder.dim, create=True)
+    make_corpus(tmp_path / "corpus", 40, "graph")
+    ingest([str(tmp_path / "corpus"), str(EXAMPLES)], store, encoder)
+    query = bag_of_words("Story 7 paragraph 3 reports event graph7-3 in district 21")
+    allowed = store.chunk_ids_matching(("gazette",))
+    exact = [store.dense_search(query, 10), store.dense_search(query, 10, allowed)]
+    store.exact_max = store.exact_filter_max = 0  # the graph answers, iterative scan for filters
+    graph = [store.dense_search(query, 10), store.dense_search(query, 10, allowed)]
+    for (e_scores, e_ids), (g_scores, g_ids) in zip(exact, graph, strict=True):
+        assert g_ids.tolist() == e_ids.tolist()
+        assert np.allclose(g_scores, e_scores, atol=1e-5)
+    assert set(graph[1][1].tolist()) <= set(allowed.tolist()) and len(graph[1][1]) == 5
+    store.close()

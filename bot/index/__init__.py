@@ -24,14 +24,11 @@ from bot.index.rows import ArticleRow, ChunkRow, ListedArticle, SentenceRow
 if TYPE_CHECKING:
     from bot.config import Settings
 
-Index = IndexReader  # what callers hold: reads, plus `writer()` and `feedback()`
-
 __all__ = [
     "ArticleRow",
     "ChunkRow",
     "FeedbackRecords",
     "Hits",
-    "Index",
     "IndexInfo",
     "IndexReader",
     "IndexWriter",

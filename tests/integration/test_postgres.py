@@ -33,7 +33,7 @@ from bot.index.urls import DatabaseUrl
 from bot.ingest import ingest
 from tests.conftest import ROOT, SEEDS, write_article
 from tests.fakes import FakeEncoder
-from tests.integration.test_concurrency import CHILD, ZEBRA, wait_for
+from tests.integration.test_concurrency import CHILD, ZEBRA, Chat, wait_for
 from tests.integration.test_crash_safety import make_corpus
 from tests.pg_server import drop_schema, new_schema
 
@@ -194,39 +194,13 @@ def test_sigkill_mid_ingest_leaves_the_previous_state(
     assert snapshot(pg_url, schema)["counts"][0] == 60
 
 
-class Chat:
-    MARK = "/end-of-answer"
-
-    def __init__(self, pg_url: str, schema: str) -> None:
-        self.proc = newsbot(pg_url, schema, "chat", stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
-        assert self.proc.stdout is not None
-        self.proc.stdout.readline()
-
-    def ask(self, question: str) -> str:
-        assert self.proc.stdin is not None and self.proc.stdout is not None
-        self.proc.stdin.write(f"{question}\n{self.MARK}\n")
-        self.proc.stdin.flush()
-        lines = []
-        while not (line := self.proc.stdout.readline()).startswith("Unknown command " + self.MARK):
-            assert line, f"chat ended: {self.proc.stderr.read() if self.proc.stderr else ''}"
-            lines.append(line)
-        return "".join(lines)
-
-    def close(self) -> None:
-        assert self.proc.stdin is not None
-        self.proc.stdin.write("/quit\n")
-        self.proc.stdin.flush()
-        assert self.proc.wait(30) == 0
-
-
 def test_chat_sees_an_ingest_only_after_its_commit(
     pg_url: str, schema: str, tmp_path: Path
 ) -> None:
     corpus = tmp_path / "corpus"
     make_corpus(corpus, 20, "old")
     assert newsbot(pg_url, schema, "ingest", str(corpus)).wait(120) == 0
-    chat = Chat(pg_url, schema)
+    chat = Chat(newsbot(pg_url, schema, "chat", **Chat.PIPES))
     question = "Where was the zebra that escaped from the circus found?"
     assert ZEBRA not in chat.ask(question)
     write_article(corpus, "zebra.txt", "Zebra escapes circus", ZEBRA, Source="Gazette")

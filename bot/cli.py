@@ -238,8 +238,8 @@ def ask(
     """
     from bot.render import to_json, to_text
 
-    _check(ctx, question)
     _use_llm(ctx, llm, llm_base_url, llm_api_key, llm_timeout)
+    _check(ctx, question)
     answer = _state(ctx).newsbot().ask(question, long=long, as_of=_date(as_of))
     if as_json:
         typer.echo(json.dumps(to_json(answer), ensure_ascii=False, indent=2))
@@ -264,9 +264,9 @@ def chat(
     """Talk to newsbot: a REPL with line editing, history and follow-up questions."""
     from bot import repl
 
+    _use_llm(ctx, llm, llm_base_url, llm_api_key, llm_timeout)
     if question is not None:
         _check(ctx, question)
-    _use_llm(ctx, llm, llm_base_url, llm_api_key, llm_timeout)
     state = _state(ctx)
     bot = state.newsbot()
 

@@ -236,11 +236,13 @@ def ask(
     Filters inside the question: from:OUTLET, after:YYYY-MM-DD, before:YYYY-MM-DD, on:DATE,
     and time phrases such as "last week" or "in February 2018".
     """
+    from bot.progress import Activity
     from bot.render import to_json, to_text
 
     _use_llm(ctx, llm, llm_base_url, llm_api_key, llm_timeout)
     _check(ctx, question)
-    answer = _state(ctx).newsbot().ask(question, long=long, as_of=_date(as_of))
+    with Activity("answering"):  # a cold start loads the model and the index first
+        answer = _state(ctx).newsbot().ask(question, long=long, as_of=_date(as_of))
     if as_json:
         typer.echo(json.dumps(to_json(answer), ensure_ascii=False, indent=2))
     else:
@@ -263,6 +265,7 @@ def chat(
 ) -> None:
     """Talk to newsbot: a REPL with line editing, history and follow-up questions."""
     from bot import repl
+    from bot.progress import Activity
 
     _use_llm(ctx, llm, llm_base_url, llm_api_key, llm_timeout)
     if question is not None:
@@ -276,12 +279,13 @@ def chat(
     session = repl.ChatSession(
         ask_fn, typer.echo, debug=state.debug, write=lambda text: typer.echo(text, nl=False)
     )
+    with Activity("loading the model and index"):
+        bot.warm_up()
     if question is not None:
         session.handle(question)
         if session.failed:  # like `ask`: a script can tell an answer from an error
             raise typer.Exit(1)
         return
-    bot.warm_up()
     interactive = sys.stdin.isatty() and sys.stdout.isatty()
     repl.run(session, repl.line_reader(state.settings.history_file, interactive))
 
@@ -300,7 +304,7 @@ def eval_(
     from bot.core import Newsbot
     from bot.embeddings import get_encoder
     from bot.ingest import ingest as run_ingest
-    from bot.progress import summary
+    from bot.progress import Activity, IngestProgress, TaskProgress, summary
 
     state = _state(ctx)
     if not corpus.is_dir():
@@ -315,11 +319,16 @@ def eval_(
         settings.index, encoder, disposable=cached, index_type=settings.index_type
     )
     bot = Newsbot(settings, encoder=encoder, store=store)
-    report = run_ingest([str(corpus)], store, encoder, prune=True)
+    with IngestProgress() as indexing:
+        report = run_ingest([str(corpus)], store, encoder, prune=True, progress=indexing)
     typer.echo(summary(report, settings.index), err=True)
     items = evaluate.load_questions(questions)[:limit]
-    bot.warm_up()
-    predictions = evaluate.run(lambda q: bot.ask(q.question, as_of=q.question_date), items, corpus)
+    with Activity("loading the model and index"):
+        bot.warm_up()
+    with TaskProgress("answering", "questions", total=len(items)) as answering:
+        predictions = evaluate.run(
+            lambda q: bot.ask(q.question, as_of=q.question_date), items, corpus, answering
+        )
     if out:
         out.write_text(
             "".join(json.dumps(p.to_json(), ensure_ascii=False) + "\n" for p in predictions),
@@ -492,6 +501,7 @@ def slack(
 ) -> None:
     """Run the Slack bot: Socket Mode by default, an Events API HTTP server with --http."""
     from bot import slack as front
+    from bot.progress import Activity
 
     state = _state(ctx)
     settings = state.settings
@@ -501,7 +511,8 @@ def slack(
         for name in ("slack_bolt", "slack_sdk"):
             logging.getLogger(name).setLevel(logging.WARNING)
     bot = state.newsbot()
-    bot.warm_up()
+    with Activity("loading the model and index"):
+        bot.warm_up()
     front.run(
         settings,
         lambda question, history: bot.ask(question, history=history),

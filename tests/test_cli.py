@@ -162,6 +162,7 @@ def test_eval_writes_predictions_and_prints_scores(run, news: Path, tmp_path: Pa
         str(out),
     )
     assert result.exit_code == 0, result.output
+    assert "\x1b[" not in result.output  # not a terminal: no bars (a plain line per 10 s)
     assert "article recall@1              1.000" in result.output
     assert "answer accuracy               1.000" in result.output
     preds = [json.loads(line) for line in out.read_text().splitlines()]

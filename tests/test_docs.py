@@ -3,8 +3,11 @@ README's links lead somewhere. (`./run test` also builds the site with mkdocs --
 
 from __future__ import annotations
 
+import re
+
 from bot import config_doc
 from bot.config import Settings
+from tests.conftest import ROOT
 
 
 def test_configuration_page_matches_the_settings() -> None:
@@ -30,3 +33,16 @@ def test_defaults_read_as_a_user_writes_them() -> None:
     assert "| `20` |" in rows["| `NEWSBOT_MAX_FILE_MB`"]
     assert "| `--llm-timeout` |" in rows["| `NEWSBOT_LLM_TIMEOUT`"]
     assert rows["| `SLACK_BOT_TOKEN` (also `NEWSBOT_SLACK_BOT_TOKEN`)"]
+
+
+def test_readme_links_lead_to_files() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    targets = re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", readme)
+    local = [t for t in targets if not re.match(r"[a-z]+:", t)]
+    assert local, "the README links to the docs"
+    missing = [t for t in local if not (ROOT / t).exists()]
+    assert not missing, f"README.md links to missing files: {missing}"
+
+
+def test_readme_stays_short() -> None:
+    assert len((ROOT / "README.md").read_bytes()) <= 10_500, "move the detail to docs/"

@@ -83,7 +83,7 @@ FAILED = (
 VOTE_THANKS = {"up": "Thanks! Your 👍 is recorded.", "down": "Thanks! Your 👎 is recorded."}
 NO_BOT_TOKEN = (
     "SLACK_BOT_TOKEN is not set: copy the xoxb- Bot User OAuth Token from your Slack "
-    "app's OAuth & Permissions page (see the README's Slack section)."
+    "app's OAuth & Permissions page (see docs/slack.md)."
 )
 ANSWER_GONE = (
     "That answer is no longer in newsbot's records, so it can't be {what}. Please ask again."

@@ -15,6 +15,7 @@ from bot.config import Settings
 from bot.embeddings import Encoder, get_encoder
 from bot.index import IndexReader, open_index
 from bot.query import Query, parse_query
+from bot.question_check import check_question
 from bot.records import Answer, RetrievedArticle, Turn
 from bot.retrieval import Retrieval, Retriever
 from bot.terms import is_follow_up
@@ -129,7 +130,7 @@ class Newsbot:
         """
         timings: dict[str, float] = {}
         started = time.perf_counter()
-        question = question.strip()
+        question = check_question(question, self.settings.max_question_chars)
         tz = self.settings.tz
         generative = self.generative
         # The model's time limit starts at its first call (rewrite or answer) and covers both;

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from bot.errors import NewsbotError
+from bot.errors import NewsbotError, QuestionError
 
 DEBUG_HINT = " (run with --debug for the traceback)"
 COULD_NOT_ANSWER = "Sorry, I couldn't answer that: {reason}"
@@ -36,10 +36,13 @@ def terminal_text(exc: BaseException, *, debug: bool = False) -> str:
 class SlackFailure:
     text: str
     ref: str | None  # the log reference of an unexpected failure
+    usage: bool = False  # a question that can't be asked as written: how to ask, not a failure
 
 
 def slack_failure(exc: BaseException) -> SlackFailure:
     """What Slack shows instead of an answer."""
+    if isinstance(exc, QuestionError):
+        return SlackFailure(str(exc), None, usage=True)
     if expected(exc):
         return SlackFailure(COULD_NOT_ANSWER.format(reason=exc), None)
     ref = uuid.uuid4().hex[:8]

@@ -78,7 +78,7 @@ NOT_ENABLED_DM = "Sorry, newsbot doesn't answer direct messages here."
 VOTE_THANKS = {"up": "Thanks! Your 👍 is recorded.", "down": "Thanks! Your 👎 is recorded."}
 NO_BOT_TOKEN = (
     "SLACK_BOT_TOKEN is not set: copy the xoxb- Bot User OAuth Token from your Slack "
-    "app's OAuth & Permissions page (see the README's Slack section)."
+    "app's OAuth & Permissions page (see docs/slack.md)."
 )
 ANSWER_GONE = (
     "That answer is no longer in newsbot's records, so it can't be {what}. Please ask again."
@@ -660,6 +660,8 @@ class SlackFront:
 
     def _failure(self, exc: Exception) -> SlackMessage:
         failure = slack_failure(exc)
+        if failure.usage:  # how to ask, not a failure
+            return notice(failure.text)
         if failure.ref is None:
             log.warning("could not answer: %s", exc)
         else:

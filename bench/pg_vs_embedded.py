@@ -121,38 +121,48 @@ def concurrent_answers(url: str, corpus: Path, questions: list, index: Path,
         subprocess.run([sys.executable, "-c", CHILD, "ingest", str(half)], env=ingest_env,
                        check=True, capture_output=True)  # fmt: skip
         late = {f.name for f in files[len(files) // 2 :]}
-        # The REPL shows a citation as "[n] headline — outlet · date": the file's first line.
-        late_headlines = {
-            f.read_text(encoding="utf-8").splitlines()[0].strip() for f in files[len(files) // 2 :]
+
+        # The REPL shows a citation as "[n] headline — outlet · date": the file's first line
+        # (a headline that the first half also has says nothing, so it is left out).
+        def headline(f: Path) -> str:
+            return f.read_text(encoding="utf-8").splitlines()[0].strip()
+
+        late_headlines = {headline(f) for f in files[len(files) // 2 :]} - {
+            headline(f) for f in files[: len(files) // 2]
         }
         asked = [q for q in questions if q.evidence_files and q.evidence_files <= late][:20]
         chats = [
             subprocess.Popen(
-                [sys.executable, "-m", "bot", "chat"],
-                env=env,
-                text=True,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
+                [sys.executable, "-m", "bot", "chat"], env=env, text=True,
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             )
             for _ in range(2)
-        ]
+        ]  # fmt: skip
         for chat in chats:
             assert chat.stdout is not None
             chat.stdout.readline()
+        import psycopg
+
+        watch = psycopg.connect(url, autocommit=True)
+        watch.execute(f"SET search_path = {schema}, public")
+
+        def generation() -> int:
+            row = watch.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+            return int(row[0]) if row else 0
+
+        first = generation()
         started = time.perf_counter()
         proc = subprocess.Popen([sys.executable, "-c", CHILD, "ingest", str(corpus)],
                                 env=ingest_env, stdout=subprocess.PIPE, text=True)  # fmt: skip
-        committed_at: float | None = None
-        log: list[tuple[float, int, bool, bool]] = []  # (time, chat, error, cites late)
+        # (chat, error, cites a second-half article, generation before, generation after)
+        log: list[tuple[int, bool, bool, int, int]] = []
         i, rounds_after = 0, 0
         while True:
             done = proc.poll() is not None
-            if done and committed_at is None:
-                committed_at = time.perf_counter() - started
             for n, chat in enumerate(chats):
                 q = asked[i % len(asked)]
                 assert chat.stdin is not None and chat.stdout is not None
+                before = generation()
                 chat.stdin.write(f"{q.question}\n/mark\n")
                 chat.stdin.flush()
                 out = []
@@ -160,7 +170,7 @@ def concurrent_answers(url: str, corpus: Path, questions: list, index: Path,
                     out.append(line)
                 text = "".join(out)
                 cites_late = any(f"] {h}" in text for h in late_headlines)
-                log.append((time.perf_counter() - started, n, "Error" in text, cites_late))
+                log.append((n, "Error" in text, cites_late, before, generation()))
             i += 1
             rounds_after += done
             if rounds_after >= len(asked):  # every question once more after the commit
@@ -170,17 +180,20 @@ def concurrent_answers(url: str, corpus: Path, questions: list, index: Path,
             chat.stdin.write("/quit\n")
             chat.stdin.flush()
             chat.wait(60)
-        assert committed_at is not None
-        before = [e for e in log if e[0] < committed_at - 1.0]
-        after = [e for e in log if e[0] > committed_at]
+        watch.close()
+        # An answer wholly before the commit saw the old generation before and after it.
+        before = [e for e in log if e[4] == first]
+        after = [e for e in log if e[3] > first]
+        ingest_s = time.perf_counter() - started
         return {
             "answers": len(log),
-            "errors": sum(e[2] for e in log),
+            "errors": sum(e[1] for e in log),
             "answers_before_commit": len(before),
-            "late_articles_cited_before_commit": sum(e[3] for e in before),
+            "late_articles_cited_before_commit": sum(e[2] for e in before),
             "answers_after_commit": len(after),
-            "after_commit_citing_late_articles": sum(e[3] for e in after),
-            "ingest_s": round(committed_at, 1),
+            "after_commit_citing_late_articles": sum(e[2] for e in after),
+            "straddling_the_commit": len(log) - len(before) - len(after),
+            "seconds": round(ingest_s, 1),
         }
     finally:
         shutil.rmtree(half, ignore_errors=True)

@@ -16,10 +16,10 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from bot.answer_types import Span
+from bot.index import ArticleRow, SentenceRow
 from bot.ranking import Candidate, decision_score, score_candidates
 from bot.records import DECLINE_TEXT, Citation, ShortAnswer
 from bot.retrieval import Passage, Retrieval
-from bot.store import ArticleRow, SentenceRow
 from bot.terms import content_terms
 from bot.time_prior import TimeFit
 
@@ -67,7 +67,6 @@ class Draft:
     text: str
     citations: list[Citation]
     declined: bool
-    evidence: float  # decision score of the best sentence
     short_answer: ShortAnswer | None = None
 
 
@@ -234,9 +233,7 @@ class ExtractiveAnswerer:
         candidates = retrieval.candidates
         best = candidates[0] if candidates else None
         if should_decline(best, retrieval.fit):
-            return Draft(
-                DECLINE_TEXT, [], True, decision_score(best, retrieval.fit) if best else 0.0
-            )
+            return Draft(DECLINE_TEXT, [], True)
         assert best is not None
         idf: IdfFn = retrieval.lexical.idf if retrieval.lexical else (lambda _: 1.0)
         scored = [ScoredSentence.of(c) for c in candidates]
@@ -245,4 +242,4 @@ class ExtractiveAnswerer:
         if chosen and chosen[0].candidate is best:
             marker = next((c.marker for c in citations if c.start <= chosen[0].start < c.end), 1)
             short = short_answer(chosen[0], question, marker)
-        return Draft(text, citations, False, decision_score(best, retrieval.fit), short)
+        return Draft(text, citations, False, short)

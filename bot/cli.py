@@ -17,17 +17,27 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
+from bot.cli_globals import (
+    DatabaseUrlOption,
+    DebugOption,
+    GlobalOptionsGroup,
+    IndexOption,
+    State,
+    VerboseOption,
+    VersionOption,
+    configure_logging,
+)
+from bot.cli_globals import state as _state
+
 if TYPE_CHECKING:
-    from bot.config import Settings
-    from bot.core import Newsbot, Turn
     from bot.llm import TokenFn
-    from bot.records import Answer
+    from bot.records import Answer, Turn
 
 app = typer.Typer(
     name="newsbot",
     help="Answers questions about the paper's articles, with cited passages.",
     no_args_is_help=True,
-    add_completion=False,
+    cls=GlobalOptionsGroup,
     pretty_exceptions_enable=False,
     # Plain click help: rich's help panels import markdown-it and pygments, which doubled
     # the time `newsbot --help` takes.
@@ -37,89 +47,42 @@ log = logging.getLogger("bot")
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class State:
-    """Options given before the command; settings are built from them on first use."""
-
-    def __init__(self, index: Path | None, debug: bool) -> None:
-        self.overrides: dict[str, Any] = {"index": index} if index else {}
-        self.debug = debug
-        self._settings: Settings | None = None
-
-    @property
-    def settings(self) -> Settings:
-        if self._settings is None:
-            from pydantic import ValidationError
-
-            from bot.config import Settings
-            from bot.errors import ConfigError
-
-            try:
-                self._settings = Settings(**self.overrides)
-            except ValidationError as exc:
-                problems = "; ".join(
-                    f"NEWSBOT_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}"
-                    for e in exc.errors()
-                )
-                raise ConfigError(f"invalid setting: {problems}") from None
-        return self._settings
-
-    def newsbot(self) -> Newsbot:
-        from bot.core import Newsbot
-
-        return Newsbot(self.settings)
-
-
-def _state(ctx: typer.Context) -> State:
-    return ctx.ensure_object(State) if ctx.obj is None else ctx.obj
-
-
 def user_errors(func: F) -> F:
     """Show NewsbotError (and unexpected errors) as one line; --debug shows the traceback."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from bot.errors import NewsbotError
+        from bot.errors import QuestionError
+        from bot.messages import terminal_text
 
         try:
             return func(*args, **kwargs)
         except (typer.Exit, typer.Abort):
             raise
-        except NewsbotError as exc:
-            _fail(str(exc), exc)
+        except QuestionError as exc:  # a usage error: exit 2 with the command's usage line
+            message = str(exc)
+            hint = "'question'"
+            raise typer.BadParameter(message[:1].lower() + message[1:], param_hint=hint) from None
         except Exception as exc:
-            _fail(
-                f"unexpected {type(exc).__name__}: {exc} (run with --debug for the traceback)", exc
-            )
+            log.debug("failure", exc_info=exc)
+            typer.echo(f"Error: {terminal_text(exc)}", err=True)
+            raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]
-
-
-def _fail(message: str, exc: BaseException) -> None:
-    log.debug("failure", exc_info=exc)
-    typer.echo(f"Error: {message}", err=True)
-    raise typer.Exit(1)
 
 
 @app.callback()
 def main_options(
     ctx: typer.Context,
-    index: Annotated[
-        Path | None,
-        typer.Option("--index", help="Index directory (env NEWSBOT_INDEX; default: index/)."),
-    ] = None,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress.")] = False,
-    debug: Annotated[
-        bool, typer.Option("--debug", help="Log everything; show tracebacks.")
-    ] = False,
+    index: IndexOption = None,
+    database_url: DatabaseUrlOption = None,
+    verbose: VerboseOption = False,
+    debug: DebugOption = False,
+    version: VersionOption = False,
 ) -> None:
-    level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
-    handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-    handler.setLevel(level)  # some libraries set their own loggers to DEBUG
-    logging.basicConfig(level=level, handlers=[handler])
-    if not debug:  # trafilatura warns about every page it can't use; ingest reports those
-        logging.getLogger("trafilatura").setLevel(logging.ERROR)
-    ctx.obj = State(index, debug)
+    # The options' callbacks have filled the State; every command takes them too.
+    options = _state(ctx)
+    configure_logging(options.verbose, options.debug)
 
 
 @app.command()
@@ -148,27 +111,33 @@ def ingest(
             "from KEY; dotted paths reach into objects (outlet=source.name). Repeatable.",
         ),
     ] = None,
+    shard: Annotated[
+        str | None,
+        typer.Option(
+            metavar="K/N",
+            help="Only the K-th of N stable shares of the sources: N workers, on N machines, "
+            "fill one PostgreSQL index together.",
+        ),
+    ] = None,
 ) -> None:
     """Add articles to the index (only new or changed files are processed).
 
     Formats: .txt, .md (front matter), .html/.htm, .json, .jsonl, RSS/Atom (.rss, .atom,
     .xml or a URL). Exit code 2 when some inputs failed (each is named on stderr)."""
+    from bot.index import open_index
     from bot.ingest import ingest as run_ingest
+    from bot.ingest import parse_shard
     from bot.loaders import LoadOptions
     from bot.loaders.jsonfeed import FieldMap
     from bot.progress import IngestProgress, summary
-    from bot.store import Store
 
     state = _state(ctx)
     settings = state.settings
     options = LoadOptions(fields=FieldMap.parse(field_map or []))
+    shares = parse_shard(shard) if shard else None
     bot = state.newsbot()
-    store = Store.open(
-        settings.index,
-        fingerprint=bot.encoder.fingerprint,
-        dim=bot.encoder.dim,
-        create=True,
-        index_type=settings.index_type,
+    store = open_index(
+        settings, fingerprint=bot.encoder.fingerprint, dim=bot.encoder.dim, create=True
     )
     with IngestProgress() as progress:
         report = run_ingest(
@@ -181,10 +150,11 @@ def ingest(
             progress=progress,
             options=options,
             fetch_timeout=settings.feed_timeout,
+            shard=shares,
         )
     for failure in report.failed:
         typer.echo(f"failed: {failure}", err=True)
-    typer.echo(summary(report, settings.index))
+    typer.echo(summary(report, store.info().location))
     if report.failed:
         raise typer.Exit(2)
 
@@ -242,6 +212,13 @@ def _use_llm(
     _state(ctx).overrides.update({k: v for k, v in options.items() if v is not None})
 
 
+def _check(ctx: typer.Context, question: str) -> None:
+    """Refuse an empty, overlong or mistyped question before the model loads."""
+    from bot.question_check import check_question
+
+    check_question(question, _state(ctx).settings.max_question_chars)
+
+
 @app.command()
 @user_errors
 def ask(
@@ -260,10 +237,13 @@ def ask(
     Filters inside the question: from:OUTLET, after:YYYY-MM-DD, before:YYYY-MM-DD, on:DATE,
     and time phrases such as "last week" or "in February 2018".
     """
+    from bot.progress import Activity
     from bot.render import to_json, to_text
 
     _use_llm(ctx, llm, llm_base_url, llm_api_key, llm_timeout)
-    answer = _state(ctx).newsbot().ask(question, long=long, as_of=_date(as_of))
+    _check(ctx, question)
+    with Activity("answering"):  # a cold start loads the model and the index first
+        answer = _state(ctx).newsbot().ask(question, long=long, as_of=_date(as_of))
     if as_json:
         typer.echo(json.dumps(to_json(answer), ensure_ascii=False, indent=2))
     else:
@@ -286,8 +266,11 @@ def chat(
 ) -> None:
     """Talk to newsbot: a REPL with line editing, history and follow-up questions."""
     from bot import repl
+    from bot.progress import Activity
 
     _use_llm(ctx, llm, llm_base_url, llm_api_key, llm_timeout)
+    if question is not None:
+        _check(ctx, question)
     state = _state(ctx)
     bot = state.newsbot()
 
@@ -301,12 +284,13 @@ def chat(
         write=lambda text: typer.echo(text, nl=False),
         strong=_emphasis(),
     )
-    if question:
+    with Activity("loading the model and index"):
+        bot.warm_up()
+    if question is not None:
         session.handle(question)
         if session.failed:  # like `ask`: a script can tell an answer from an error
             raise typer.Exit(1)
         return
-    bot.warm_up()
     interactive = sys.stdin.isatty() and sys.stdout.isatty()
     repl.run(session, repl.line_reader(state.settings.history_file, interactive))
 
@@ -336,26 +320,30 @@ def eval_(
     from bot.core import Newsbot
     from bot.embeddings import get_encoder
     from bot.ingest import ingest as run_ingest
-    from bot.progress import summary
+    from bot.progress import Activity, IngestProgress, TaskProgress, summary
 
     state = _state(ctx)
     if not corpus.is_dir():
         raise typer.BadParameter(f"{corpus} is not a folder", param_hint="--corpus")
     settings = state.settings
-    cached = "index" not in state.overrides  # by default each corpus gets its own cached index
+    # By default each corpus gets its own cached index directory.
+    cached = "index" not in state.overrides and settings.database_url is None
     if cached:
         index = evaluate.default_index(corpus, settings.encoder)
         settings = settings.model_copy(update={"index": index})
     encoder = get_encoder(settings.encoder)
-    store = evaluate.open_index(
-        settings.index, encoder, disposable=cached, index_type=settings.index_type
-    )
+    store = evaluate.open_index(settings, encoder, disposable=cached)
     bot = Newsbot(settings, encoder=encoder, store=store)
-    report = run_ingest([str(corpus)], store, encoder, prune=True)
-    typer.echo(summary(report, settings.index), err=True)
+    with IngestProgress() as indexing:
+        report = run_ingest([str(corpus)], store, encoder, prune=True, progress=indexing)
+    typer.echo(summary(report, store.info().location), err=True)
     items = evaluate.load_questions(questions)[:limit]
-    bot.warm_up()
-    predictions = evaluate.run(lambda q: bot.ask(q.question, as_of=q.question_date), items, corpus)
+    with Activity("loading the model and index"):
+        bot.warm_up()
+    with TaskProgress("answering", "questions", total=len(items)) as answering:
+        predictions = evaluate.run(
+            lambda q: bot.ask(q.question, as_of=q.question_date), items, corpus, answering
+        )
     if out:
         out.write_text(
             "".join(json.dumps(p.to_json(), ensure_ascii=False) + "\n" for p in predictions),
@@ -375,9 +363,9 @@ def eval_(
 
 
 def _open_store(state: State) -> Any:
-    from bot.store import Store
+    from bot.index import open_index
 
-    return Store.open(state.settings.index, index_type=state.settings.index_type)
+    return open_index(state.settings)
 
 
 @app.command("list")
@@ -469,10 +457,11 @@ def stats(
     if as_json:
         typer.echo(json.dumps(asdict(figures), ensure_ascii=False, indent=2))
         return
+    typer.echo(f"Index: {figures.backend}, {figures.location}")
     typer.echo(
         f"{figures.articles} articles, {figures.chunks} chunks, {figures.sources} sources "
-        f"({figures.files} files) in {state.settings.index}/ "
-        f"({figures.disk_bytes / 1e6:.1f} MB on disk, generation {figures.generation})"
+        f"({figures.files} files), {figures.disk_bytes / 1e6:.1f} MB on disk, "
+        f"generation {figures.generation}"
     )
     typer.echo(
         f"{figures.exact_duplicates} stored once for several files; "
@@ -518,6 +507,87 @@ def rm(
         raise typer.Exit(1)
 
 
+@app.command()
+@user_errors
+def migrate(
+    ctx: typer.Context,
+    to: Annotated[
+        str | None,
+        typer.Option(
+            "--to",
+            metavar="postgresql://...",
+            help="Copy the index directory (--index) into this PostgreSQL database, "
+            "vectors included (nothing is embedded again; running it again copies nothing).",
+        ),
+    ] = None,
+) -> None:
+    """Bring the PostgreSQL index's schema up to date, or copy an index directory into one.
+
+    Without --to: apply the schema migrations the database (NEWSBOT_DATABASE_URL) lacks.
+    Every newsbot process also applies them when it starts."""
+    from bot.index.embedded import EmbeddedIndex
+    from bot.index.postgres import PostgresIndex
+    from bot.index.postgres_schema import Identity
+    from bot.index.urls import DatabaseUrl
+
+    settings = _state(ctx).settings
+    if to is None:
+        if settings.database_url is None:
+            typer.echo(
+                "The index is a directory (no NEWSBOT_DATABASE_URL): it has no migrations. "
+                "To move it into PostgreSQL: newsbot migrate --to postgresql://..."
+            )
+            return
+        from bot.index.postgres_schema import pending
+
+        url = DatabaseUrl.parse(settings.database_url.get_secret_value())
+        bot = _state(ctx).newsbot()
+        index = PostgresIndex(
+            url,
+            schema=settings.database_schema,
+            pool_size=1,
+            connect_timeout=settings.database_timeout,
+            identity=Identity(bot.encoder.fingerprint, bot.encoder.dim),
+            create=True,
+        )
+        with index.write_connection() as conn:
+            left = pending(conn, settings.database_schema)
+        index.close()
+        typer.echo(
+            f"{url.safe}: schema {settings.database_schema!r} is up to date"
+            + (f" (still pending: {', '.join(left)})" if left else "")
+        )
+        return
+    from bot.index.copy import copy_index
+
+    source = EmbeddedIndex.open(settings.index)
+    url = DatabaseUrl.parse(to)
+    target = PostgresIndex(
+        url,
+        schema=settings.database_schema,
+        pool_size=1,
+        connect_timeout=settings.database_timeout,
+        identity=Identity(source.fingerprint, source.dim),
+        create=True,
+    )
+    typer.echo(f"Copying {settings.index}/ into {url.safe} ...", err=True)
+
+    def progress(done: int, total: int) -> None:
+        typer.echo(f"  {done}/{total} articles", err=True)
+
+    try:
+        report = copy_index(source, target, progress)
+    finally:
+        target.close()
+        source.close()
+    checked = ", ".join(f"{name} {db}" for name, (_, db) in report.checked.items())
+    typer.echo(
+        f"{report.articles} articles copied ({report.chunks} chunks, {report.sentences} "
+        f"sentences, {report.sources} sources), {report.skipped} already there; "
+        f"checked: {checked} -> {url.safe}"
+    )
+
+
 # --- Slack front and its feedback (bot/slack.py, bot/feedback.py) ---
 
 
@@ -534,6 +604,7 @@ def slack(
 ) -> None:
     """Run the Slack bot: Socket Mode by default, an Events API HTTP server with --http."""
     from bot import slack as front
+    from bot.progress import Activity
 
     state = _state(ctx)
     settings = state.settings
@@ -543,7 +614,8 @@ def slack(
         for name in ("slack_bolt", "slack_sdk"):
             logging.getLogger(name).setLevel(logging.WARNING)
     bot = state.newsbot()
-    bot.warm_up()
+    with Activity("loading the model and index"):
+        bot.warm_up()
     front.run(
         settings,
         lambda question, history: bot.ask(question, history=history),
@@ -551,6 +623,7 @@ def slack(
         host=host,
         port=port,
         announce=lambda line: typer.echo(line, err=True),
+        feedback_records=bot.store.feedback(),
     )
 
 
@@ -565,10 +638,17 @@ app.add_typer(feedback_app, name="feedback")
 def _feedback_rows(ctx: typer.Context, limit: int | None) -> list[Any]:
     from bot.feedback import FeedbackStore
 
-    path = _state(ctx).settings.feedback_path
-    if not path.exists():
+    settings = _state(ctx).settings
+    if settings.database_url is not None:
+        index = _open_store(_state(ctx))
+        try:
+            with index.feedback() as records:
+                return list(records.feedback(limit))
+        finally:
+            index.close()
+    if not settings.feedback_path.exists():
         return []
-    with FeedbackStore(path) as store:
+    with FeedbackStore(settings.feedback_path) as store:
         return store.feedback(limit)
 
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import calendar
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
-from bot.errors import NewsbotError
+from bot.errors import QuestionError
 from bot.time_prior import Focus, TimeFit, asks_for_recent
 
 MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
@@ -20,7 +20,8 @@ WEEKDAYS = {name.lower(): i for i, name in enumerate(calendar.day_name)}
 _SPAN_LEAD = "in|the past|the last|over the last|over the past|past|last"
 
 _BARE_YEAR = re.compile(r"\b((?:19|20)\d{2})\b(?![.,]\d)")
-_FILTER = re.compile(r'\b(from|outlet|after|since|before|until|on):(?:"([^"]+)"|(\S+))', re.I)
+FILTER_KEYS = ("from", "outlet", "after", "since", "before", "until", "on")
+_FILTER = re.compile(rf'\b({"|".join(FILTER_KEYS)}):(?:"([^"]+)"|(\S+))', re.I)
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,6 @@ class Query:
     # Typed (after:/before:/on:) periods filter; periods said in words rank (see time_fit).
     period: Period | None = None
     recency: bool = False  # asks for the latest or current state
-    notes: tuple[str, ...] = field(default=())
     as_of: date | None = None  # the day the question is asked
     cutoff: datetime | None = None  # end of the as-of day: later articles don't exist yet
 
@@ -80,7 +80,7 @@ def _parse_day(value: str) -> date:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise NewsbotError(f"can't read the date {value!r}; write it as YYYY-MM-DD") from None
+        raise QuestionError(f"can't read the date {value!r}; write it as YYYY-MM-DD") from None
 
 
 # Time phrases, most specific first. Each returns (start, end, label) given the as-of day.

@@ -31,7 +31,7 @@ from bot.answer_types import (
     mentions,
     name_phrases,
 )
-from bot.store import SentenceRow
+from bot.index import SentenceRow
 from bot.terms import content_terms
 from bot.time_prior import Focus, TimeFit
 

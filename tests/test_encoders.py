@@ -86,3 +86,16 @@ def test_the_device_setting_reaches_the_encoder(tmp_path) -> None:  # type: igno
     assert get_encoder("minilm", "auto") is not encoder
     with pytest.raises(ValueError, match=r"auto.*cpu.*cuda"):
         Settings(device="gpu", _env_file=None)  # type: ignore[call-arg]
+
+
+def test_token_batches_group_texts_of_similar_length_within_the_budget() -> None:
+    from bot.embeddings import token_batches
+
+    lengths = [30, 200, 12, 31, 199, 29, 12, 250]
+    batches = token_batches(lengths, budget=400, max_count=3)
+    assert sorted(i for b in batches for i in b) == list(range(len(lengths)))  # each once
+    assert batches == [[2, 6, 5], [0, 3], [4, 1], [7]]  # 3 at most; 2 × 200 fits 400
+    for batch in batches:  # padded size within the budget, except a text alone
+        assert len(batch) * max(lengths[i] for i in batch) <= 400 or len(batch) == 1
+    assert token_batches([], budget=400, max_count=3) == []
+    assert token_batches([500], budget=400, max_count=3) == [[0]]  # too long alone: still embedded

@@ -99,3 +99,20 @@ def test_token_batches_group_texts_of_similar_length_within_the_budget() -> None
         assert len(batch) * max(lengths[i] for i in batch) <= 400 or len(batch) == 1
     assert token_batches([], budget=400, max_count=3) == []
     assert token_batches([500], budget=400, max_count=3) == [[0]]  # too long alone: still embedded
+
+
+def test_bfloat16_only_on_a_cpu_that_multiplies_it_natively(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from bot.embeddings import choose_precision, cpu_has_bf16
+
+    assert choose_precision("cpu", has_bf16=lambda: True) == "bfloat16"
+    assert choose_precision("cpu", has_bf16=lambda: False) == "float32"
+    assert choose_precision("cuda", has_bf16=lambda: True) == "float32"
+    with_bf16 = tmp_path / "cpuinfo-bf16"
+    with_bf16.write_text("flags\t\t: fpu sse avx2 avx512f avx512_bf16 avx512_vnni\n")
+    with_amx = tmp_path / "cpuinfo-amx"
+    with_amx.write_text("flags\t\t: fpu avx2 amx_bf16 amx_tile\n")
+    without = tmp_path / "cpuinfo-avx2"
+    without.write_text("flags\t\t: fpu sse avx2 avx512f avx512_bf16x\n")  # not the flag itself
+    assert cpu_has_bf16(with_bf16) and cpu_has_bf16(with_amx)
+    assert not cpu_has_bf16(without)
+    assert not cpu_has_bf16(tmp_path / "missing")  # not Linux: float32

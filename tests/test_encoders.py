@@ -116,3 +116,53 @@ def test_bfloat16_only_on_a_cpu_that_multiplies_it_natively(tmp_path) -> None:  
     assert cpu_has_bf16(with_bf16) and cpu_has_bf16(with_amx)
     assert not cpu_has_bf16(without)
     assert not cpu_has_bf16(tmp_path / "missing")  # not Linux: float32
+
+
+def piece_encoder(table: dict[str, tuple[list[float], int]]):  # type: ignore[no-untyped-def]
+    """An Encoder whose forward pass is a table: each piece's mean-pooled vector and token
+    count are fixed, and every piece embedded is recorded in `embedded`."""
+    import numpy as np
+
+    from bot.embeddings import Encoder
+
+    class PieceEncoder(Encoder):
+        embedded: list[str] = []
+
+        def _pooled(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+            self.embedded.extend(texts)
+            means = np.array([table[t][0] for t in texts], dtype=np.float32)
+            return means, np.array([table[t][1] for t in texts], dtype=np.float32)
+
+    encoder = PieceEncoder()
+    encoder.dim = 2
+    return encoder
+
+
+def test_composed_text_vectors_weigh_each_piece_by_its_tokens_and_embed_it_once() -> None:
+    import numpy as np
+
+    table = {
+        "Mayor quits — Herald": ([0.0, 4.0], 2),
+        "She left.": ([3.0, 0.0], 1),
+        "He stayed.": ([0.0, 1.0], 3),
+        "No context here.": ([1.0, 1.0], 4),
+    }
+    encoder = piece_encoder(table)
+    texts = [
+        "Mayor quits — Herald\nShe left. He stayed.",
+        "Mayor quits — Herald\nHe stayed.",
+        "No context here.",
+    ]
+    spans = [[(21, 30), (31, 41)], [(21, 31)], [(0, 16)]]
+    vectors, sentences = encoder.encode_composed(texts, spans)
+    # Each distinct piece once: the shared headline line and the repeated sentence too.
+    assert sorted(encoder.embedded) == sorted(table)
+    # (2·[0,4] + 1·[3,0] + 3·[0,1]) / 6 = [0.5, 1.833…], then unit length.
+    expected = np.array([3.0, 11.0]) / np.linalg.norm([3.0, 11.0])
+    assert np.allclose(vectors[0], expected)
+    # (2·[0,4] + 3·[0,1]) / 5 points straight up.
+    assert np.allclose(vectors[1], [0.0, 1.0])
+    assert np.allclose(vectors[2], np.array([1.0, 1.0]) / np.sqrt(2))  # no context line
+    # Sentence vectors: each sentence's own, unit length, in span order.
+    assert np.allclose(sentences[0], [[1.0, 0.0], [0.0, 1.0]])
+    assert np.allclose(sentences[1], [[0.0, 1.0]]) and np.allclose(sentences[2], [[0.70710677] * 2])

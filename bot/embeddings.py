@@ -125,58 +125,23 @@ class Encoder(Embeddings):
         """Vectors of whole texts and of the character spans inside each text, each span
         embedded on its own. Returns (text_vectors, [span_vectors per text]); unit length."""
         pieces = [text[s:e] for text, sp in zip(texts, spans, strict=True) for s, e in sp]
-        vectors = _normalise(self._pooled([*texts, *pieces])[0])
+        everything = [*texts, *pieces]
+        vectors = np.zeros((len(everything), self.dim), dtype=np.float32)
+        if everything:
+            model = self.model
+            ids = model.tokenizer(everything, truncation=True, max_length=model.max_seq_length)[
+                "input_ids"
+            ]
+            for idx in token_batches([len(x) for x in ids], self.batch_tokens, self.batch_size):
+                vectors[idx] = self._forward([ids[i] for i in idx])
         out, at = [], len(texts)
         for sp in spans:
             out.append(vectors[at : at + len(sp)])
             at += len(sp)
         return vectors[: len(texts)], out
 
-    def encode_composed(
-        self, texts: Sequence[str], spans: Sequence[Sequence[Span]]
-    ) -> tuple[np.ndarray, list[np.ndarray]]:
-        """Like `encode_with_sentences`, but each text's vector is composed from its pieces
-        instead of a pass of its own: the context before the first span (a chunk's headline
-        line) and each span are embedded alone, each distinct piece once, and the text's
-        vector is the token-weighted mean of their mean-pooled tokens, which is what the
-        model's mean pooling over the whole text would give if its pieces did not attend
-        to each other."""
-        pieces: dict[str, int] = {}
-        parts: list[list[int]] = []  # per text, the pieces it is made of
-        for text, sp in zip(texts, spans, strict=True):
-            bounds = [(0, sp[0][0]), *sp] if sp else [(0, len(text))]
-            parts.append(
-                [pieces.setdefault(text[s:e].strip(), len(pieces)) for s, e in bounds]
-                if text[bounds[0][0] : bounds[0][1]].strip()
-                else [pieces.setdefault(text[s:e], len(pieces)) for s, e in bounds[1:]]
-            )
-        means, counts = self._pooled(list(pieces))
-        units = _normalise(means)
-        weighted = means * counts[:, None]
-        vectors = np.zeros((len(texts), self.dim), dtype=np.float32)
-        out = []
-        for i, (sp, members) in enumerate(zip(spans, parts, strict=True)):
-            if members:
-                vectors[i] = weighted[members].sum(0) / counts[members].sum()
-            out.append(units[members[-len(sp) :]] if sp else units[:0])
-        return _normalise(vectors), out
-
-    def _pooled(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        """Mean-pooled (not normalised) token vectors of texts, and their token counts."""
-        means = np.zeros((len(texts), self.dim), dtype=np.float32)
-        counts = np.zeros(len(texts), dtype=np.float32)
-        if texts:
-            model = self.model
-            ids = model.tokenizer(texts, truncation=True, max_length=model.max_seq_length)[
-                "input_ids"
-            ]
-            counts[:] = [len(x) for x in ids]
-            for idx in token_batches([len(x) for x in ids], self.batch_tokens, self.batch_size):
-                means[idx] = self._forward([ids[i] for i in idx])
-        return means, counts
-
     def _forward(self, ids: list[list[int]]) -> np.ndarray:
-        """Mean-pooled token vectors of tokenized texts, one forward pass."""
+        """Unit vectors of tokenized texts, one forward pass."""
         import torch
 
         model = self.model
@@ -189,10 +154,10 @@ class Encoder(Embeddings):
             tokens = transformer(
                 input_ids=input_ids.to(model.device), attention_mask=mask.to(model.device)
             ).last_hidden_state.float()
-            # Mean pooling over real tokens (then L2 normalisation: the model's own recipe).
+            # Mean pooling over real tokens, then L2 normalisation: the model's own recipe.
             weights = mask.to(tokens.device).unsqueeze(-1).to(tokens.dtype)
             pooled = (tokens * weights).sum(1) / weights.sum(1).clamp(min=1)
-        return pooled.cpu().numpy().astype(np.float32)
+        return _normalise(pooled.cpu().numpy())
 
 
 def token_batches(lengths: Sequence[int], budget: int, max_count: int) -> list[list[int]]:

@@ -58,9 +58,3 @@ class FakeEncoder(Encoder):
             for t, sp in zip(texts, spans, strict=True)
         ]
         return vectors.astype(np.float32), span_vectors
-
-    def encode_composed(
-        self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]
-    ) -> tuple[np.ndarray, list[np.ndarray]]:
-        # A bag of words of the whole text is already the sum of its pieces' bags.
-        return self.encode_with_sentences(texts, spans)

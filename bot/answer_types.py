@@ -416,11 +416,15 @@ def counted_noun(question: str) -> str | None:
 
 
 def counts(text: str, span: Span, noun: str) -> bool:
-    """Whether the amount `span` counts `noun`: the noun is in it or among the three words
-    after it ("3,100 tonnes", "100 pro-government troops")."""
+    """Whether the amount `span` may count `noun`: the noun is in it or among the three
+    words after it ("3,100 tonnes", "100 pro-government troops"), or it stands alone ("39
+    are confirmed dead"); not when it counts something else ("half of the blossoms")."""
     from bot.terms import stem
 
-    near = words(text[span.start : span.end]) + words(text[span.end : span.end + 40])[:3]
+    after = words(text[span.end : span.end + 40])
+    if after and after[0] != "of" and after[0] in STOPWORDS:
+        return True
+    near = words(text[span.start : span.end]) + after[:4]
     return any(stem(w) == noun or stem(w).endswith(noun) for w in near)
 
 

@@ -18,7 +18,7 @@ from bot.query import Query, parse_query
 from bot.question_check import check_question
 from bot.records import Answer, RetrievedArticle, Turn
 from bot.retrieval import Retrieval, Retriever
-from bot.terms import is_follow_up
+from bot.terms import content_terms, is_follow_up
 from bot.time_prior import Focus, freshness_note, nothing_in_period_note
 
 if TYPE_CHECKING:
@@ -35,15 +35,26 @@ def standalone_query(
     """What to search for. A follow-up ("Who denounced them?") borrows the last question's
     words, and its outlet and time filters unless it has its own."""
     current = parse_query(question, as_of, tz)
-    if not (history and is_follow_up(question)):
+    if not (history and is_follow_up(question)) or _says_enough(current.text):
         return current
     previous = parse_query(history[-1].question, as_of, tz)
-    return Query(
+    return replace(  # the follow-up's own as-of day and time zone stay
+        current,
         text=f"{previous.text} {current.text}",
         outlets=current.outlets or previous.outlets,
         period=current.period or previous.period,
         recency=current.recency or previous.recency,
     )
+
+
+# A question with this many words of its own stands alone even with a "that" or "it" in it
+# ("Where was the zebra that escaped from the circus found?"); a shorter one ("Who
+# condemned them?") borrows the last question's words.
+STANDALONE_TERMS = 3
+
+
+def _says_enough(text: str) -> bool:
+    return len(content_terms(text)) >= STANDALONE_TERMS
 
 
 class Newsbot:
@@ -210,7 +221,8 @@ def _time_notes(answer: Answer, retrieval: Retrieval, today: date) -> list[str]:
     if fit is None or fit.focus is Focus.PLAIN:
         return []
     if not answer.declined:
-        return [freshness_note([c.published for c in answer.citations], fit.as_of, today)]
+        note = freshness_note([c.published for c in answer.citations], fit.as_of, today)
+        return [note] if note else []
     best = retrieval.candidates[0] if retrieval.candidates else None
     if fit.focus is Focus.PERIOD and best is not None and retrieval.query.period is not None:
         article = best.passage.article

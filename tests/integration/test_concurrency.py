@@ -116,7 +116,7 @@ def test_chat_answers_during_an_ingest_and_sees_new_articles_after_commit(
     during = []
     while ingest.poll() is None:  # ask again and again while the ingest runs
         during.append(chat.ask(question))
-        during.append(chat.ask("What does story 3 paragraph 2 report?"))
+        during.append(chat.ask("What does story 3 paragraph 2 report about event old3-2?"))
     assert ingest.returncode == 0
     assert len(during) >= 4, "the ingest finished before the chat could ask during it"
     assert all("Error" not in a for a in during), during

@@ -6,6 +6,7 @@ import codecs
 import re
 
 from bot.errors import ArticleError
+from bot.safe_text import strip_controls
 
 # What charset-normalizer may choose from. Restricting it to encodings newsrooms actually
 # produce keeps it from picking exotic code pages that happen to decode a short text.
@@ -16,7 +17,7 @@ COMMON_ENCODINGS = [
 # cp1250/cp1257 differ from cp1252 in a handful of letters; on near-ties the Western
 # code page is the likelier one for an English-language archive.
 WESTERN_TIE = 0.1
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+_NONCHARACTER = re.compile(r"[\ufffe\uffff]")
 _BOMS = [
     (codecs.BOM_UTF32_LE, "utf-32"),
     (codecs.BOM_UTF32_BE, "utf-32"),
@@ -65,8 +66,9 @@ def _legacy(source: str, data: bytes, utf8_error: int) -> str:
 def _check_text(source: str, text: str) -> str:
     if "\x00" in text[:4096]:
         raise ArticleError(source, "looks like a binary file, not text")
-    # Control characters are never article text, and XML/HTML parsers refuse them.
-    text = _CONTROL.sub("", text)
+    # Control characters and escape sequences are never article text (and XML/HTML
+    # parsers refuse control characters).
+    text = _NONCHARACTER.sub("", strip_controls(text))
     if not text.strip():
         raise ArticleError(source, "file is empty")
     return text

@@ -25,6 +25,7 @@ from bot.errors import ArticleError
 from bot.loaders.encoding import decode_text
 from bot.loaders.fields import build_article, date_value, list_value, text_value
 
+MAX_YAML_VALUES = 10_000  # front matter holds tens of values; aliases can make billions
 _FRONT = re.compile(r"\A(---|\+\+\+)[ \t]*\n(.*?)\n(?:---|\+\+\+|\.\.\.)[ \t]*(?:\n|\Z)", re.S)
 
 KEYS: dict[str, tuple[str, ...]] = {
@@ -78,9 +79,9 @@ def _front_matter(source: str, text: str) -> tuple[dict[str, Any], str]:
 
             meta: Any = tomllib.loads(raw)
         else:
-            import yaml
-
-            meta = yaml.safe_load(raw)
+            meta = _yaml(source, raw)
+    except ArticleError:
+        raise
     except Exception as exc:  # yaml and tomllib raise a variety of parse errors
         line = getattr(getattr(exc, "problem_mark", None), "line", None)
         where = f" (front matter line {line + 2})" if line is not None else ""
@@ -91,6 +92,54 @@ def _front_matter(source: str, text: str) -> tuple[dict[str, Any], str]:
     if not isinstance(meta, dict):
         raise ArticleError(source, "front matter is not a set of `key: value` lines")
     return meta, text[match.end() :]
+
+
+def _yaml(source: str, raw: str) -> Any:
+    """YAML front matter, refused when aliases (`*name`) would expand it past
+    MAX_YAML_VALUES values: a few hundred bytes of nested aliases expand to billions."""
+    import yaml
+
+    loader = yaml.SafeLoader(raw)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        if _expanded_size(node, MAX_YAML_VALUES) > MAX_YAML_VALUES:
+            raise ArticleError(
+                source,
+                f"front matter expands to more than {MAX_YAML_VALUES:,} values through "
+                "YAML aliases (&name/*name)",
+            )
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def _expanded_size(node: Any, limit: int) -> int:
+    """How many values `node` holds once every alias is expanded, counted without
+    expanding: each node's size is computed once. A cycle counts as over the limit."""
+    import yaml
+
+    sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()
+
+    def size(n: Any) -> int:
+        key = id(n)
+        if key in sizes:
+            return sizes[key]
+        if key in open_nodes:
+            return limit + 1  # an alias inside its own anchor: endless when expanded
+        open_nodes.add(key)
+        total = 1
+        if isinstance(n, yaml.SequenceNode):
+            total += sum(size(child) for child in n.value)
+        elif isinstance(n, yaml.MappingNode):
+            total += sum(size(k) + size(v) for k, v in n.value)
+        open_nodes.discard(key)
+        sizes[key] = total = min(total, limit + 1)
+        return total
+
+    return size(node)
 
 
 def markdown_paragraphs(text: str) -> tuple[list[str], list[str], str | None]:

@@ -18,6 +18,7 @@ matter, the first `# heading` is the headline.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 from bot.articles import Article
@@ -25,6 +26,11 @@ from bot.errors import ArticleError
 from bot.loaders.encoding import decode_text
 from bot.loaders.fields import build_article, date_value, list_value, text_value
 
+# Characters that start inline markup. Articles use some tens per paragraph; thousands
+# make markdown-it crawl (20 MB of "[a](" would take about twenty minutes).
+_MARKUP = re.compile(r"[\[\]()*_`<>!&\\~]")
+MAX_PARAGRAPH_MARKUP = 2_000
+MAX_MARKUP_CHARS = 50_000  # in a whole file; beyond it the rest is read as plain text
 MAX_YAML_VALUES = 10_000  # front matter holds tens of values; aliases can make billions
 _FRONT = re.compile(r"\A(---|\+\+\+)[ \t]*\n(.*?)\n(?:---|\+\+\+|\.\.\.)[ \t]*(?:\n|\Z)", re.S)
 
@@ -144,16 +150,26 @@ def _expanded_size(node: Any, limit: int) -> int:
 
 def markdown_paragraphs(text: str) -> tuple[list[str], list[str], str | None]:
     """(paragraphs, image alt texts, first level-1 heading) of a Markdown body."""
-    from markdown_it import MarkdownIt
-
-    tokens = MarkdownIt("commonmark").parse(text)
+    blocks, inline = _parsers()
+    env: dict[str, Any] = {}  # link reference definitions, for the inline pass
+    tokens = blocks.parse(text, env)
     paragraphs: list[str] = []
     captions: list[str] = []
     heading: str | None = None
+    budget = MAX_MARKUP_CHARS
     for i, token in enumerate(tokens):
         if token.type != "inline":
             continue
-        line, alts = _inline_text(token.children or [])
+        # Inline markup is parsed where it is ordinary; a paragraph thick with brackets
+        # and asterisks (markdown-it takes ~100x longer per character on those) is read
+        # as plain text, so a file's parse time stays bounded.
+        marks = len(_MARKUP.findall(token.content))
+        if marks <= min(MAX_PARAGRAPH_MARKUP, budget):
+            budget -= marks
+            children = inline.parseInline(token.content, env)[0].children or []
+            line, alts = _inline_text(children)
+        else:
+            line, alts = " ".join(token.content.split()), []
         captions += alts
         opener = tokens[i - 1] if i else None
         if (
@@ -168,6 +184,16 @@ def markdown_paragraphs(text: str) -> tuple[list[str], list[str], str | None]:
         if line:
             paragraphs.append(line)
     return paragraphs, captions, heading
+
+
+@lru_cache(maxsize=1)
+def _parsers() -> tuple[Any, Any]:
+    """A block parser that leaves inline markup for later, and an inline parser."""
+    from markdown_it import MarkdownIt
+
+    blocks = MarkdownIt("commonmark")
+    blocks.core.ruler.disable("inline")
+    return blocks, MarkdownIt("commonmark")
 
 
 def _inline_text(children: list[Any]) -> tuple[str, list[str]]:

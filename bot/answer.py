@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from bot.instructions import quoted, without_instructions
 from bot.records import DECLINE_TEXT, Citation
 from bot.retrieval import Passage, Retrieval
 from bot.store import ArticleRow, SentenceRow, Store
@@ -168,7 +169,7 @@ def compose(chosen: Sequence[ScoredSentence]) -> tuple[str, list[Citation]]:
         article = g[0].passage.article
         start, end = g[0].start, g[-1].end
         quote = article.body[start:end]
-        shown = ("… " if g[0].start > g[0].sentence.start else "") + quote
+        shown = ("… " if g[0].start > g[0].sentence.start else "") + quoted(quote)
         shown += " …" if g[-1].end < g[-1].sentence.end else ""
         parts.append(f"{shown} [{marker}]")
         citations.append(cite(marker, article, start, end))
@@ -211,6 +212,10 @@ class ExtractiveAnswerer:
         idf: IdfFn = retrieval.lexical.idf if retrieval.lexical else (lambda _: 1.0)
         scored = score_sentences(
             question, retrieval.query_vector, retrieval.passages, sentences, idf
+        )
+        # Planted instructions are data, never the answer (bot/instructions.py).
+        scored = without_instructions(
+            scored, lambda s: s.passage.article.body[s.sentence.start : s.sentence.end]
         )
         best = scored[0] if scored else None
         if should_decline(best):

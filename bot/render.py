@@ -1,4 +1,8 @@
-"""Answer -> terminal text and JSON. Pure functions: no I/O, easy to test."""
+"""Answer -> terminal text and JSON. Pure functions: no I/O, easy to test.
+
+Everything that came from an article or a file name is printed through bot/safe_text.py:
+control characters and escape sequences are shown escaped, and a line break inside a
+one-line field (a headline, a file name) shows as `\\n` instead of breaking the line."""
 
 from __future__ import annotations
 
@@ -6,7 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from bot.dates import from_iso, to_iso
+from bot.instructions import quoted
 from bot.records import Answer, Citation, RetrievedArticle, Verification
+from bot.safe_text import terminal_line, terminal_text
 
 JSON_SCHEMA_VERSION = 1
 
@@ -32,29 +38,34 @@ def byline(item: Citation | RetrievedArticle) -> str:
 
 
 def source_line(c: Citation) -> str:
-    meta = byline(c)
-    return f"[{c.marker}] {c.headline}" + (f" — {meta}" if meta else "")
+    meta = terminal_line(byline(c))
+    return f"[{c.marker}] {terminal_line(c.headline)}" + (f" — {meta}" if meta else "")
 
 
 def full_source(c: Citation) -> str:
     lines = [source_line(c)]
     if c.also_ran_in:
-        lines.append(f"    also ran in: {', '.join(c.also_ran_in)}")
+        lines.append(f"    also ran in: {terminal_line(', '.join(c.also_ran_in))}")
     if c.url:
-        lines.append(f"    {c.url}")
-    lines.append(f"    {display_path(c.source_path)} (characters {c.start}–{c.end})")
-    lines.append(f"    > {c.quote}")
+        lines.append(f"    {terminal_line(c.url)}")
+    lines.append(f"    {shown_path(c.source_path)} (characters {c.start}–{c.end})")
+    lines.append(f"    > {terminal_line(quoted(c.quote))}")
     return "\n".join(lines)
+
+
+def shown_path(path: str) -> str:
+    """A source path as a terminal shows it: relative where it can be, on one line."""
+    return terminal_line(display_path(path))
 
 
 def closest_articles(answer: Answer, limit: int = 3) -> str:
     lines = ["Closest articles:"]
     for r in answer.retrieved[:limit]:
-        meta = byline(r)
+        meta = terminal_line(byline(r))
         lines.append(
-            f"  {r.rank}. {r.headline}"
+            f"  {r.rank}. {terminal_line(r.headline)}"
             + (f" — {meta}" if meta else "")
-            + f" ({display_path(r.source_path)})"
+            + f" ({shown_path(r.source_path)})"
         )
     return "\n".join(lines) if len(lines) > 1 else "The index has no articles yet."
 
@@ -73,7 +84,7 @@ def to_text(answer: Answer, *, full_sources: bool = True, with_text: bool = True
     elif answer.citations:
         render = full_source if full_sources else source_line
         parts.append("Sources:\n" + "\n".join(render(c) for c in answer.citations))
-    return "\n\n".join(parts)
+    return terminal_text("\n\n".join(parts))
 
 
 def sources_text(answer: Answer) -> str:
@@ -87,7 +98,7 @@ def sources_text(answer: Answer) -> str:
                 "Closest articles", "Retrieved"
             )
         )
-    return "\n\n".join(parts) or "No sources."
+    return terminal_text("\n\n".join(parts)) or "No sources."
 
 
 def _citation_json(c: Citation) -> dict[str, Any]:

@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
+from bot.date_range import YEARS, check_day, check_days_back
 from bot.errors import NewsbotError
 
 MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
@@ -67,9 +68,10 @@ def _month(year: int, month: int) -> tuple[datetime, datetime]:
 
 def _parse_day(value: str) -> date:
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise NewsbotError(f"can't read the date {value!r}; write it as YYYY-MM-DD") from None
+    return check_day(day)
 
 
 # Time phrases, most specific first. Each returns (start, end, label) given the as-of day.
@@ -98,6 +100,7 @@ def _phrases(today: date) -> list[tuple[re.Pattern[str], object]]:
     def last_n(m: re.Match[str]) -> tuple[datetime, datetime, str]:
         n, unit = int(m.group(1)), m.group(2).lower().rstrip("s")
         days = n * {"day": 1, "week": 7, "month": 30, "year": 365}[unit]
+        check_days_back(today, days, f"“{m.group(0)}”")
         label = f"in the last {n} {unit}{'s' if n != 1 else ''}"
         return _day(today - timedelta(days=days - 1)), _day(today + timedelta(days=1)), label
 
@@ -121,12 +124,13 @@ def _phrases(today: date) -> list[tuple[re.Pattern[str], object]]:
         return _day(start), _day(end), phrase
 
     return [
-        (re.compile(rf"\b(?:in |during |from )?({_MONTH})\.? (\d{{4}})\b", re.I), month_year),
+        # Years newsbot dates articles in (bot/date_range.py): "in September 1666" is history.
+        (re.compile(rf"\b(?:in |during |from )?({_MONTH})\.? ({YEARS})\b", re.I), month_year),
         (re.compile(r"\b(?:in|during) ((?:19|20)\d{2})\b", re.I), year_only),
         (re.compile(rf"\b(?:{_SPAN_LEAD}) (\d+) (days?|weeks?|months?|years?)\b", re.I), last_n),
         (re.compile(rf"\b({'|'.join(fixed)})\b", re.I), fixed_phrase),
         (re.compile(rf"\b(?:on |last )({'|'.join(WEEKDAYS)})\b", re.I), weekday),
-        (re.compile(rf"\b(?:in|during) ({_MONTH})\b", re.I), month_only),
+        (re.compile(rf"\b(?:in|during) ({_MONTH})\b(?!\.? \d{{4}})", re.I), month_only),
     ]
 
 
@@ -134,6 +138,7 @@ def parse_query(question: str, as_of: date | datetime | None = None, tz: tzinfo 
     """Pull filters and time phrases out of a question. Days run midnight to midnight in
     `tz` (the newsroom's time zone), and "today" is `as_of` (default: now)."""
     today = (as_of.date() if isinstance(as_of, datetime) else as_of) or datetime.now(tz).date()
+    check_day(today, f"the as-of date {today.isoformat()}")
     outlets: list[str] = []
     start: datetime | None = None
     end: datetime | None = None

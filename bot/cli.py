@@ -82,8 +82,8 @@ def user_errors(func: F) -> F:
 
         try:
             return func(*args, **kwargs)
-        except (typer.Exit, typer.Abort):
-            raise
+        except (typer.Exit, typer.Abort, BrokenPipeError):
+            raise  # a closed pipe (`newsbot list | head -1`): click ends quietly
         except NewsbotError as exc:
             _fail(str(exc), exc)
         except Exception as exc:
@@ -95,8 +95,10 @@ def user_errors(func: F) -> F:
 
 
 def _fail(message: str, exc: BaseException) -> None:
+    from bot.safe_text import terminal_text
+
     log.debug("failure", exc_info=exc)
-    typer.echo(f"Error: {message}", err=True)
+    typer.echo(f"Error: {terminal_text(message)}", err=True)
     raise typer.Exit(1)
 
 
@@ -112,9 +114,12 @@ def main_options(
         bool, typer.Option("--debug", help="Log everything; show tracebacks.")
     ] = False,
 ) -> None:
+    from bot.safe_text import TerminalFormatter
+
     level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
     handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    # Log lines name files and feeds: printed with their control characters escaped.
+    handler.setFormatter(TerminalFormatter("%(levelname)s %(name)s: %(message)s"))
     handler.setLevel(level)  # some libraries set their own loggers to DEBUG
     logging.basicConfig(level=level, handlers=[handler])
     if not debug:  # trafilatura warns about every page it can't use; ingest reports those
@@ -157,6 +162,7 @@ def ingest(
     from bot.loaders import LoadOptions
     from bot.loaders.jsonfeed import FieldMap
     from bot.progress import IngestProgress, summary
+    from bot.safe_text import terminal_line
     from bot.store import Store
 
     state = _state(ctx)
@@ -183,7 +189,7 @@ def ingest(
             fetch_timeout=settings.feed_timeout,
         )
     for failure in report.failed:
-        typer.echo(f"failed: {failure}", err=True)
+        typer.echo(f"failed: {terminal_line(str(failure))}", err=True)
     typer.echo(summary(report, settings.index))
     if report.failed:
         raise typer.Exit(2)
@@ -261,11 +267,12 @@ def ask(
     and time phrases such as "last week" or "in February 2018".
     """
     from bot.render import to_json, to_text
+    from bot.safe_text import json_dumps
 
     _use_llm(ctx, llm, llm_base_url, llm_api_key, llm_timeout)
     answer = _state(ctx).newsbot().ask(question, long=long, as_of=_date(as_of))
     if as_json:
-        typer.echo(json.dumps(to_json(answer), ensure_ascii=False, indent=2))
+        typer.echo(json_dumps(to_json(answer), indent=2))
     else:
         typer.echo(to_text(answer))
 
@@ -286,6 +293,7 @@ def chat(
 ) -> None:
     """Talk to newsbot: a REPL with line editing, history and follow-up questions."""
     from bot import repl
+    from bot.safe_text import terminal_text
 
     _use_llm(ctx, llm, llm_base_url, llm_api_key, llm_timeout)
     state = _state(ctx)
@@ -295,7 +303,10 @@ def chat(
         return bot.ask(q, history=history, as_of=_date(as_of), on_token=on_token)
 
     session = repl.ChatSession(
-        ask_fn, typer.echo, debug=state.debug, write=lambda text: typer.echo(text, nl=False)
+        ask_fn,
+        lambda text: typer.echo(terminal_text(text)),
+        debug=state.debug,
+        write=lambda text: typer.echo(terminal_text(text), nl=False),  # a model's stream
     )
     if question:
         session.handle(question)
@@ -383,7 +394,8 @@ def list_articles(
     Days are those of the newsroom's time zone (NEWSBOT_TIMEZONE), in filters and dates."""
     from bot.catalog import filter_articles, parse_period
     from bot.dates import local_day
-    from bot.render import display_path
+    from bot.render import shown_path
+    from bot.safe_text import json_dumps, terminal_line
 
     state = _state(ctx)
     tz = state.settings.tz
@@ -398,14 +410,15 @@ def list_articles(
     copies = Counter(a.story_id for a in everything)
     for a in shown:
         if as_json:
-            typer.echo(json.dumps(_listed_json(a, copies[a.story_id]), ensure_ascii=False))
+            typer.echo(json_dumps(_listed_json(a, copies[a.story_id])))
             continue
         date = local_day(a.published, tz) if a.published else "undated   "
         n = copies[a.story_id]
         story = f"  [story {a.story_id}: {n} copies]" if n > 1 else ""
+        outlet = terminal_line(a.attribution or "-")[:24]
         typer.echo(
-            f"{a.id:>6}  {date}  {(a.attribution or '-')[:24]:<24}  {a.headline}{story}"
-            f"  ({display_path(a.source_path)})"
+            f"{a.id:>6}  {date}  {outlet:<24}  {terminal_line(a.headline)}{story}"
+            f"  ({shown_path(a.source_path)})"
         )
     if not as_json:
         more = len(found) - len(shown)
@@ -442,11 +455,12 @@ def stats(
     from dataclasses import asdict
 
     from bot.catalog import index_stats
+    from bot.safe_text import json_dumps, terminal_line
 
     state = _state(ctx)
     figures = index_stats(_open_store(state), state.settings.tz)
     if as_json:
-        typer.echo(json.dumps(asdict(figures), ensure_ascii=False, indent=2))
+        typer.echo(json_dumps(asdict(figures), indent=2))
         return
     typer.echo(
         f"{figures.articles} articles, {figures.chunks} chunks, {figures.sources} sources "
@@ -460,7 +474,7 @@ def stats(
     )
     typer.echo("\nBy outlet:")
     for name, n in figures.by_outlet:
-        typer.echo(f"  {n:>7}  {name}")
+        typer.echo(f"  {n:>7}  {terminal_line(name)}")
     typer.echo("\nBy month:")
     for month, n in figures.by_month:
         typer.echo(f"  {n:>7}  {month}")
@@ -480,19 +494,22 @@ def rm(
 ) -> None:
     """Remove articles from the index by id, or everything that came from a file or URL."""
     from bot.catalog import remove
+    from bot.safe_text import terminal_line
 
     state = _state(ctx)
     timeout = state.settings.lock_timeout if wait is None else wait
     result = remove(_open_store(state), targets, lock_timeout=timeout)
     for target, n in result.removed.items():
-        typer.echo(f"removed {target}: {n} article{'s' if n != 1 else ''} left the index")
+        shown = terminal_line(target)
+        typer.echo(f"removed {shown}: {n} article{'s' if n != 1 else ''} left the index")
     for target in result.still_on_disk:
         typer.echo(
-            f"note: {target} is still on disk; ingesting its folder again adds it back",
+            f"note: {terminal_line(target)} is still on disk; ingesting its folder again adds "
+            "it back",
             err=True,
         )
     for target in result.missing:
-        typer.echo(f"not in the index: {target}", err=True)
+        typer.echo(f"not in the index: {terminal_line(target)}", err=True)
     if result.missing:
         raise typer.Exit(1)
 
@@ -557,8 +574,9 @@ def feedback_default(ctx: typer.Context) -> None:
     """Without a subcommand: list the latest votes."""
     if ctx.invoked_subcommand is None:
         from bot.feedback import feedback_table
+        from bot.safe_text import terminal_text
 
-        typer.echo(feedback_table(_feedback_rows(ctx, 20)))
+        typer.echo(terminal_text(feedback_table(_feedback_rows(ctx, 20))))
 
 
 @feedback_app.command("list")
@@ -569,8 +587,9 @@ def feedback_list(
 ) -> None:
     """List the latest votes: time, vote, user, channel, question."""
     from bot.feedback import feedback_table
+    from bot.safe_text import terminal_text
 
-    typer.echo(feedback_table(_feedback_rows(ctx, limit)))
+    typer.echo(terminal_text(feedback_table(_feedback_rows(ctx, limit))))
 
 
 @feedback_app.command("export")

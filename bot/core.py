@@ -16,6 +16,7 @@ from bot.embeddings import Encoder, get_encoder
 from bot.query import Query, parse_query
 from bot.records import Answer, RetrievedArticle
 from bot.retrieval import Retrieval, Retriever
+from bot.safe_text import valid_unicode
 from bot.store import Store
 from bot.terms import is_follow_up
 
@@ -139,7 +140,7 @@ class Newsbot:
         """
         timings: dict[str, float] = {}
         started = time.perf_counter()
-        question = question.strip()
+        question = valid_unicode(question).strip()  # bytes that aren't UTF-8 (argv, Slack)
         tz = self.settings.tz
         generative = self.generative
         # The model's time limit starts at its first call (rewrite or answer) and covers both;

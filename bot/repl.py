@@ -10,6 +10,7 @@ from bot.core import Turn
 from bot.errors import NewsbotError
 from bot.records import Answer
 from bot.render import sources_text, to_text
+from bot.safe_text import valid_unicode
 
 log = logging.getLogger(__name__)
 
@@ -143,8 +144,9 @@ def line_reader(history_file: Path | None, interactive: bool) -> Callable[[], st
     import sys
 
     def read_plain() -> str | None:
-        line = sys.stdin.readline()
-        return line if line else None
+        # Bytes, decoded here: a line that isn't UTF-8 must not end the session.
+        line = sys.stdin.buffer.readline()
+        return valid_unicode(line.decode("utf-8", "surrogateescape")) if line else None
 
     return read_plain
 

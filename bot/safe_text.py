@@ -19,6 +19,7 @@ Slack has its own escaping (bot/slack_render.py): Slack shows no terminal contro
 
 from __future__ import annotations
 
+import codecs
 import json
 import logging
 import re
@@ -82,6 +83,33 @@ def json_dumps(value: Any, **options: Any) -> str:
     # Outside strings JSON is plain ASCII, so the only places these can stand are strings,
     # where \\uXXXX means the same character.
     return _JSON.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
+
+
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def valid_unicode(text: str) -> str:
+    """Text from a command line or a JSON payload as real characters. Python keeps bytes
+    that aren't UTF-8 in `sys.argv` as lone surrogates, which nothing downstream can
+    encode; they are read as Windows-1252 (a Latin-1 terminal's "café"), and any other
+    lone surrogate becomes U+FFFD."""
+    if not _SURROGATE.search(text):
+        return text
+    try:
+        raw = text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return _SURROGATE.sub("\ufffd", text)
+    return raw.decode("utf-8", "newsbot-cp1252")
+
+
+def _cp1252_fallback(error: UnicodeError) -> tuple[str, int]:
+    """A codecs error handler: bytes that aren't UTF-8 read as Windows-1252."""
+    assert isinstance(error, UnicodeDecodeError)
+    bad = error.object[error.start : error.end]
+    return bad.decode("cp1252", "replace"), error.end
+
+
+codecs.register_error("newsbot-cp1252", _cp1252_fallback)
 
 
 class TerminalFormatter(logging.Formatter):

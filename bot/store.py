@@ -186,6 +186,11 @@ def _attribution(outlet: str | None, credits: str | Sequence[str]) -> str | None
 _EPOCH = datetime(1, 1, 2, tzinfo=UTC)
 
 
+def like_literal(text: str) -> str:
+    """`text` for a LIKE pattern (with ESCAPE '\\'): `from:%` matches "%", not every outlet."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def _blob(vector: np.ndarray) -> bytes:
     return np.asarray(vector, "<f4").tobytes()
 
@@ -438,8 +443,10 @@ class Store:
         if outlets:
             ors = []
             for outlet in outlets:
-                ors.append("(lower(a.outlet) LIKE ? OR lower(a.credits) LIKE ?)")
-                params += [f"%{outlet.lower()}%"] * 2
+                ors.append(
+                    r"(lower(a.outlet) LIKE ? ESCAPE '\' OR lower(a.credits) LIKE ? ESCAPE '\')"
+                )
+                params += [f"%{like_literal(outlet.lower())}%"] * 2
             where.append("(" + " OR ".join(ors) + ")")
         if start is not None:
             where.append("a.published_ts >= ?")

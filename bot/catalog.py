@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from pathlib import Path
 
-from bot.date_range import RANGE, DateRangeError, check_day, check_year
+from bot.date_range import RANGE, check_day, check_year
 from bot.dates import local_day
-from bot.errors import NewsbotError
+from bot.errors import DateRangeError, NewsbotError
 from bot.store import ListedArticle, Store
 
 UNDATED = "undated"

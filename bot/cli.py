@@ -482,6 +482,39 @@ def stats(
 
 @app.command()
 @user_errors
+def check(
+    ctx: typer.Context,
+    repair: Annotated[
+        bool, typer.Option("--repair", help="Rebuild damaged vector and BM25 files from SQLite.")
+    ] = False,
+    wait: Annotated[
+        float | None,
+        typer.Option(help="Seconds to wait if an ingest holds the index (default: don't)."),
+    ] = None,
+) -> None:
+    """Check the index: SQLite's pages, and the vector and BM25 files against what was
+    recorded when they were written. Exit code 1 when something is damaged."""
+    from bot import index_health
+    from bot.safe_text import terminal_text
+
+    state = _state(ctx)
+    health = index_health.check_index(_open_store(state))
+    if repair and not health.ok and health.database_ok:
+        timeout = state.settings.lock_timeout if wait is None else wait
+        generation = index_health.repair(_open_store(state), timeout)
+        typer.echo(
+            f"Repaired: rebuilt the vector and BM25 files from SQLite (generation {generation})."
+        )
+        health = index_health.check_index(_open_store(state))
+    elif repair and health.ok:
+        typer.echo("Nothing to repair.")
+    typer.echo(terminal_text(index_health.health_text(health)))
+    if not health.ok:
+        raise typer.Exit(1)
+
+
+@app.command()
+@user_errors
 def rm(
     ctx: typer.Context,
     targets: Annotated[

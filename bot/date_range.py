@@ -16,7 +16,7 @@ from dataclasses import replace
 from datetime import date, datetime
 
 from bot.articles import Article
-from bot.errors import NewsbotError
+from bot.errors import DateRangeError
 
 log = logging.getLogger(__name__)
 
@@ -24,11 +24,6 @@ FIRST_YEAR = 1800
 LAST_YEAR = 2200
 RANGE = f"the years {FIRST_YEAR} to {LAST_YEAR}"
 YEARS = r"(?:1[89]\d\d|2[01]\d\d|2200)"  # a regular expression for a year in the range
-
-
-class DateRangeError(NewsbotError):
-    """A date in a question or a filter lies outside the years newsbot handles; the
-    message names the date and the range."""
 
 
 def in_range(value: date | datetime | None) -> bool:

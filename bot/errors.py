@@ -11,6 +11,11 @@ class ConfigError(NewsbotError):
     """A setting is missing or invalid."""
 
 
+class DateRangeError(NewsbotError):
+    """A date in a question, a filter or --as-of lies outside the years newsbot handles
+    (bot/date_range.py); the message names the date and the range."""
+
+
 class ArticleError(NewsbotError):
     """One input could not be read as an article. Other inputs still go through."""
 
@@ -28,6 +33,11 @@ class IndexMissingError(NewsbotError):
 
 class IndexFormatError(NewsbotError):
     """The index on disk was written by another version or with another encoder."""
+
+
+class IndexDamagedError(NewsbotError):
+    """The index's database is damaged (bot/index_health.py): the message names the file,
+    what SQLite said, and what to do (restore it, or rebuild the index by ingesting)."""
 
 
 class IndexBusyError(NewsbotError):

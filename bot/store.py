@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from bot import vectors
+from bot import index_health, vectors
 from bot.articles import Article
 from bot.chunking import Chunk
 from bot.dates import from_iso, to_iso
@@ -259,9 +259,11 @@ class Store:
                 raise ValueError("creating an index needs the encoder fingerprint and dim")
             cls._create(directory, fingerprint, dim)
         try:
-            conn = _connect(db)
+            conn = index_health.connect(db, _connect)  # read-only where it must be
             meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
         except sqlite3.DatabaseError as exc:
+            if index_health.is_damage(exc):
+                raise index_health.damaged(db, exc) from exc
             raise IndexFormatError(f"{db} is not a newsbot index ({exc})") from exc
         if int(meta.get("format_version", -1)) != FORMAT_VERSION:
             raise IndexFormatError(
@@ -309,7 +311,7 @@ class Store:
 
     # -- reading -------------------------------------------------------------------
     def _rows(self, sql: str, params: Sequence[object] = ()) -> list[tuple]:
-        with self._lock:
+        with self._lock, index_health.database_errors(self.directory / DB_NAME):
             return self._conn.execute(sql, params).fetchall()
 
     def generation(self) -> int:
@@ -335,12 +337,10 @@ class Store:
         with self._lock:
             generation = self.generation()
             if generation != self._lexical_generation:
-                try:
-                    self._lexical = LexicalIndex.load(self.lexical_path(generation))
-                except FileNotFoundError:
-                    if generation:
-                        log.warning("%s is missing; rebuilding it", self.lexical_path(generation))
-                    self._lexical = self.build_lexical()
+                # Checked against what the commit recorded; rebuilt when missing or damaged.
+                self._lexical = index_health.load_lexical(
+                    self.lexical_path(generation), generation, self._rows, self.build_lexical
+                )
                 self._lexical_generation = generation
             assert self._lexical is not None
             return self._lexical
@@ -350,8 +350,14 @@ class Store:
 
     def _load_vectors(self, generation: int) -> vectors.Index:
         for _ in range(3):
-            try:
-                return vectors.load(self.vector_path(generation))
+            try:  # checked against what the commit recorded; rebuilt when damaged
+                return index_health.load_vectors(
+                    self.vector_path(generation),
+                    generation,
+                    self.dim,
+                    self._rows,
+                    self.build_vectors,
+                )[0]
             except FileNotFoundError:
                 newer = self.generation()
                 if newer == generation:
@@ -571,9 +577,15 @@ class Store:
                 f"Another ingest is writing to {self.directory}/ right now. "
                 "Wait for it to finish, or pass --wait SECONDS to queue behind it."
             ) from None
+        except OSError as exc:  # a read-only directory or volume: answering still works
+            raise IndexFormatError(
+                f"cannot write to {self.directory}/ ({exc.strerror or exc}); ingest and rm "
+                "need write access to the index directory"
+            ) from None
         writer = Writer(self)
         try:
-            yield writer
+            with index_health.database_errors(self.directory / DB_NAME):
+                yield writer
         finally:
             writer.rollback()
             lock.release()
@@ -590,13 +602,19 @@ class Writer:
         self.base_generation = store.generation()
         # A private copy: readers keep searching the committed index meanwhile.
         try:
-            self.index = vectors.load(store.vector_path(self.base_generation))
+            self.index, damage = index_health.load_vectors(
+                store.vector_path(self.base_generation),
+                self.base_generation,
+                store.dim,
+                self._q,
+                store.build_vectors,
+            )
         except FileNotFoundError:
-            self.index = store._load_vectors(self.base_generation)
+            self.index, damage = store._load_vectors(self.base_generation), None
+        self.changed = damage is not None  # a damaged file is replaced by this commit
         self._removed_chunks: list[int] = []
         self._new_file: Path | None = None
         self._new_lexical: Path | None = None
-        self.changed = False
         self._done = False
 
     def _q(self, sql: str, params: Sequence[object] = ()) -> list[tuple]:
@@ -821,7 +839,11 @@ class Writer:
         self._new_file = self.store.vector_path(generation)
         vectors.save(self.index, self._new_file)
         self._new_lexical = self.store.lexical_path(generation)
-        build_lexical(self.conn).save(self._new_lexical)
+        lexical = build_lexical(self.conn)
+        lexical.save(self._new_lexical)
+        index_health.record_derived(
+            self.conn, generation, self._new_file, self.index, self._new_lexical, lexical.n
+        )
         self.conn.execute("UPDATE meta SET value=? WHERE key='generation'", (str(generation),))
         self.conn.execute("COMMIT")  # the moment the new generation exists
         self._done = True

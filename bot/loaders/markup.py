@@ -21,6 +21,15 @@ MAX_DEPTH = 512
 
 _CHAR_REF = re.compile(r"&#(?:[xX]([0-9a-fA-F]{1,8})|([0-9]{1,10}));?")
 _CHAR_REF_BYTES = re.compile(rb"&#(?:[xX]([0-9a-fA-F]{1,8})|([0-9]{1,10}));?")
+# An escape sequence written with references: `&#27;[2J`, `&#x1b;]0;title&#7;`. The whole
+# sequence goes, not only its ESC (which would leave "[2J" in the text).
+_ESC = r"&#(?:0*27|[xX]0*1[bB]);"
+_ESC_SEQUENCE = (
+    _ESC + r"(?:\[[0-?]*[ -/]*[@-~]|[\]PX^_][^<]{0,1024}?(?:&#(?:0*7|[xX]0*7);|" + _ESC + r"\\)"
+    r"|[ -%'-/]*[0-;=-~])?"  # never the "<" of a tag or the "&" of a reference
+)
+_ESC_SEQUENCE_TEXT = re.compile(_ESC_SEQUENCE)
+_ESC_SEQUENCE_BYTES = re.compile(_ESC_SEQUENCE.encode())
 # The internal subset of a DOCTYPE: where entities are declared. Feeds don't need one; the
 # lenient feed parser knows the HTML entity names (&nbsp;) without it.
 _INTERNAL_SUBSET = re.compile(rb"<!DOCTYPE[^\[>]*\[.*?\]\s*>", re.S | re.I)
@@ -68,7 +77,7 @@ def drop_control_refs(text: str) -> str:
         new = _replacement(_code(m))
         return m.group(0) if new is None else new
 
-    return _CHAR_REF.sub(fix, text)
+    return _CHAR_REF.sub(fix, _ESC_SEQUENCE_TEXT.sub("", text))
 
 
 def drop_control_refs_bytes(data: bytes) -> bytes:
@@ -83,7 +92,7 @@ def drop_control_refs_bytes(data: bytes) -> bytes:
         # As a reference again: the document's own encoding may not hold the character.
         return "".join(f"&#{ord(c)};" for c in new).encode("ascii")
 
-    return _CHAR_REF_BYTES.sub(fix, data)
+    return _CHAR_REF_BYTES.sub(fix, _ESC_SEQUENCE_BYTES.sub(b"", data))
 
 
 def without_entity_declarations(data: bytes) -> bytes:

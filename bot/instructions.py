@@ -47,8 +47,10 @@ _INSTRUCTION = re.compile(
     r"|\b(?:answer|respond|reply|say)\s+(?:only|exactly)\s*(?::|[\"'“‘])"
     r"|\byou\s+are\s+now\b"
     r"|\byour\s+new\s+(?:task|role|instructions?|goal|job|purpose)\b"
-    r"|\bfrom\s+now\s+on\s*,?\s+(?:you\s+|always\s+|only\s+)?(?:answer|respond|reply|say|"
-    r"write|tell|act|behave|ignore|are|must|will|should)\b"
+    # "From now on, answer every question with ..." (but "from now on, you should pay more
+    # for oil" is a quote in the news).
+    r"|\bfrom\s+now\s+on\s*,?\s+(?:you\s+(?:must|should|will|are\s+to)\s+)?(?:always\s+|only\s+)?"
+    r"(?:answer|respond|reply|say|write|tell|act\s+as|behave\s+as|ignore|pretend)\b"
     r"|\bwhen(?:ever)?\s+(?:you\s+are\s+|you're\s+)?asked\s+(?:about|for|whether|who|what|"
     r"how|when|where|if)\b[^.!?]{0,120}?[,;]?\s*(?:always\s+|only\s+)?(?:say|answer|reply|"
     r"respond|tell|state|claim)\b"

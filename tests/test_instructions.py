@@ -98,6 +98,7 @@ def test_phrasings_that_read_as_instructions(sentence: str) -> None:
         "Officials urged residents to disregard the rumours.",
         "She will answer questions from reporters on Friday.",
         "From now on, buses will run every ten minutes.",
+        "It is only fair that, from now on, you should pay more for oil.",
         "When asked about the budget, the mayor said it was fine.",
         "The new parking rules are suspended until March, the court said.",
         "Evacuation instructions have been lifted.",

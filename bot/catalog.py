@@ -152,6 +152,14 @@ def parse_period(
 
 
 def period(value: str, *, tz: tzinfo = UTC, today: date | None = None) -> tuple[datetime, datetime]:
+    """The span [start, end) a --since/--until value names (see `_period`)."""
+    try:
+        return _period(value, tz=tz, today=today)
+    except DateRangeError as exc:  # an option's value, not a question: no question usage line
+        raise NewsbotError(str(exc)) from None
+
+
+def _period(value: str, *, tz: tzinfo, today: date | None) -> tuple[datetime, datetime]:
     """The span [start, end) a --since/--until value names, days running midnight to
     midnight in the newsroom's time zone `tz`: a year (2024), a month (2024-03, March
     2024), a day (2024-03-14, March 14 2024), a moment (2024-03-14T10:00), or free text

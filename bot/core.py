@@ -14,6 +14,7 @@ from bot.answer import ExtractiveAnswerer
 from bot.config import Settings
 from bot.embeddings import Encoder, get_encoder
 from bot.query import Query, parse_query
+from bot.question_check import check_question
 from bot.records import Answer, RetrievedArticle
 from bot.retrieval import Retrieval, Retriever
 from bot.safe_text import valid_unicode
@@ -140,7 +141,8 @@ class Newsbot:
         """
         timings: dict[str, float] = {}
         started = time.perf_counter()
-        question = valid_unicode(question).strip()  # bytes that aren't UTF-8 (argv, Slack)
+        # Bytes that aren't UTF-8 (argv, a Slack payload) are read first, then checked.
+        question = check_question(valid_unicode(question), self.settings.max_question_chars)
         tz = self.settings.tz
         generative = self.generative
         # The model's time limit starts at its first call (rewrite or answer) and covers both;

@@ -57,6 +57,7 @@ def _checked(article: Article, name: str) -> datetime | None:
 def check_year(year: int, what: str) -> int:
     """`year`, or a DateRangeError naming `what` (e.g. "the date 9999-12-31")."""
     if not FIRST_YEAR <= year <= LAST_YEAR:
+        what = what[:1].upper() + what[1:]
         raise DateRangeError(f"{what} is outside the dates newsbot handles ({RANGE})")
     return year
 

@@ -11,9 +11,16 @@ class ConfigError(NewsbotError):
     """A setting is missing or invalid."""
 
 
-class DateRangeError(NewsbotError):
-    """A date in a question, a filter or --as-of lies outside the years newsbot handles
-    (bot/date_range.py); the message names the date and the range."""
+class QuestionError(NewsbotError):
+    """The question can't be asked as written (empty, too long, a mistyped filter).
+
+    A usage error: the CLI exits 2 with its usage line, the REPL and Slack show the message.
+    """
+
+
+class DateRangeError(QuestionError):
+    """A date in a question's filter, a time phrase or --as-of lies outside the years newsbot
+    handles (bot/date_range.py); the message names the date and the range. A usage error."""
 
 
 class ArticleError(NewsbotError):

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from bot.date_range import YEARS, check_day, check_days_back
-from bot.errors import NewsbotError
+from bot.errors import QuestionError
 
 MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
 MONTHS |= {name.lower(): i for i, name in enumerate(calendar.month_abbr) if name}
@@ -19,7 +19,8 @@ _MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))
 WEEKDAYS = {name.lower(): i for i, name in enumerate(calendar.day_name)}
 _SPAN_LEAD = "in|the past|the last|over the last|over the past|past|last"
 
-_FILTER = re.compile(r'\b(from|outlet|after|since|before|until|on):(?:"([^"]+)"|(\S+))', re.I)
+FILTER_KEYS = ("from", "outlet", "after", "since", "before", "until", "on")
+_FILTER = re.compile(rf'\b({"|".join(FILTER_KEYS)}):(?:"([^"]+)"|(\S+))', re.I)
 _RECENCY = re.compile(
     r"\b(latest|newest|most recent|now|currently|current|still|so far|to date|anymore|any more)\b",
     re.I,
@@ -70,7 +71,7 @@ def _parse_day(value: str) -> date:
     try:
         day = date.fromisoformat(value)
     except ValueError:
-        raise NewsbotError(f"can't read the date {value!r}; write it as YYYY-MM-DD") from None
+        raise QuestionError(f"can't read the date {value!r}; write it as YYYY-MM-DD") from None
     return check_day(day)
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from bot.articles import Article
 from bot.catalog import compute_stats, period
-from bot.errors import DateRangeError, NewsbotError
+from bot.errors import DateRangeError, NewsbotError, QuestionError
 from bot.ingest import ingest, prepare
 from bot.query import parse_query
 from bot.store import Store
@@ -94,9 +94,9 @@ def test_list_and_stats_never_fail_because_of_one_article(
 @pytest.mark.parametrize(
     ("question", "message"),
     [
-        ("What opened on:9999-12-31?", f"the date 9999-12-31 {RANGE}"),
-        ("What opened before:0001-01-01?", f"the date 0001-01-01 {RANGE}"),
-        ("What opened after:1799-12-31?", f"the date 1799-12-31 {RANGE}"),
+        ("What opened on:9999-12-31?", f"The date 9999-12-31 {RANGE}"),
+        ("What opened before:0001-01-01?", f"The date 0001-01-01 {RANGE}"),
+        ("What opened after:1799-12-31?", f"The date 1799-12-31 {RANGE}"),
         ("What opened in the past 99999999 days?", "“the past 99999999 days” reaches back"),
         ("What opened in the last 500 years?", "“the last 500 years” reaches back before 1800"),
     ],
@@ -108,8 +108,12 @@ def test_filters_and_time_phrases_outside_the_range_are_usage_errors(
         parse_query(question, as_of=date(2024, 3, 20))
 
 
+def test_a_date_out_of_range_is_a_usage_error() -> None:
+    assert issubclass(DateRangeError, QuestionError)  # exit 2 at the CLI, a hint in Slack
+
+
 def test_an_as_of_date_outside_the_range_is_a_usage_error() -> None:
-    with pytest.raises(DateRangeError, match=re.escape(f"the as-of date 9999-12-31 {RANGE}")):
+    with pytest.raises(DateRangeError, match=re.escape(f"The as-of date 9999-12-31 {RANGE}")):
         parse_query("What opened yesterday?", as_of=date(9999, 12, 31))
 
 
@@ -121,16 +125,18 @@ def test_history_in_a_question_is_not_a_date_filter() -> None:
 def test_the_fronts_show_the_usage_error(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     write_article(tmp_path, "a.txt", "Museum", "The museum opened a wing.", Published="2024-03-01")
     cli("ingest", str(tmp_path / "a.txt"))
-    for args, message in (
-        (["ask", "What opened on:9999-12-31?"], f"Error: the date 9999-12-31 {RANGE}"),
-        (["ask", "--as-of", "9999-12-31", "What opened?"], f"the as-of date 9999-12-31 {RANGE}"),
-        (["chat", "What opened before:0001-01-01?"], f"Error: the date 0001-01-01 {RANGE}"),
-        (["list", "--since", "9999"], f"Error: '9999' {RANGE}"),
-        (["list", "--until", "9999-12-31"], f"Error: '9999-12-31' {RANGE}"),
+    for args, code, message in (
+        (["ask", "What opened on:9999-12-31?"], 2, f"the date 9999-12-31 {RANGE}"),
+        (["ask", "--as-of", "9999-12-31", "What opened?"], 2, f"the as-of date 9999-12-31 {RANGE}"),
+        (["chat", "What opened before:0001-01-01?"], 2, f"the date 0001-01-01 {RANGE}"),
+        (["list", "--since", "9999"], 1, f"Error: '9999' {RANGE}"),
+        (["list", "--until", "9999-12-31"], 1, f"Error: '9999-12-31' {RANGE}"),
     ):
         result = cli(*args)
-        assert result.exit_code == 1, result.output
+        assert result.exit_code == code, result.output
         assert message in result.output and "unexpected" not in result.output
+    chat = cli("chat", input="What opened in the past 99999999 days?\n/quit\n")
+    assert "Error: “the past 99999999 days” reaches back before 1800" in chat.output
 
 
 @pytest.mark.parametrize("value", ["0001-01-01", "9999", "9999-12", "December 31 9999"])

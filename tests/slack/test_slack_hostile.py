@@ -52,8 +52,7 @@ def test_a_date_out_of_range_is_a_usage_error_in_slack(
     newsbot_bot: BotOverHttp, fake_slack: FakeSlack
 ) -> None:
     assert answer_to(newsbot_bot, fake_slack, "What reopened on:9999-12-31?") == (
-        ":warning: Sorry, I couldn't answer that: the date 9999-12-31 is outside the dates "
-        "newsbot handles (the years 1800 to 2200)"
+        "The date 9999-12-31 is outside the dates newsbot handles (the years 1800 to 2200)"
     )
 
 

@@ -27,11 +27,12 @@ RAW = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 def run_on_a_terminal(*args: str, index: Path) -> tuple[int, str]:
     """Run newsbot with its output on a pseudo-terminal (click leaves escape codes alone on
-    a terminal); return the exit code and what the terminal received."""
+    a terminal); return the exit code, and what the terminal received followed by what the
+    command wrote to stderr (a pipe: newsbot's own spinner draws only on a terminal)."""
     master, slave = pty.openpty()
     process = subprocess.Popen(
-        [NEWSBOT, *args], stdout=slave, stderr=slave, stdin=subprocess.DEVNULL, cwd=ROOT,
-        env={**os.environ, "NEWSBOT_INDEX": str(index)},
+        [NEWSBOT, *args], stdout=slave, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+        cwd=ROOT, env={**os.environ, "NEWSBOT_INDEX": str(index)},
     )  # fmt: skip
     os.close(slave)
     received = b""
@@ -49,9 +50,11 @@ def run_on_a_terminal(*args: str, index: Path) -> tuple[int, str]:
         elif process.poll() is not None:
             break
     os.close(master)
+    assert process.stderr is not None
+    errors = process.stderr.read().decode("utf-8", "replace")
     code = process.wait(timeout=60)
     # The terminal turns "\n" into "\r\n"; those carriage returns are the terminal's own.
-    return code, received.decode("utf-8", "replace").replace("\r\n", "\n")
+    return code, received.decode("utf-8", "replace").replace("\r\n", "\n") + errors
 
 
 @pytest.fixture(scope="module")

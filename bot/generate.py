@@ -20,16 +20,15 @@ from bot.answer import cite
 from bot.errors import ModelError
 from bot.instructions import refuse_planted
 from bot.llm import ChatLLM, TokenFn
-from bot.records import DECLINE_TEXT, Answer, Citation, Verification
+from bot.records import DECLINE_TEXT, Answer, Citation, Turn, Verification
 from bot.terms import words
 from bot.verify import MARKER_RUN, Evidence, Similarity, verify
 
 if TYPE_CHECKING:
     from langchain_core.messages import BaseMessage
 
-    from bot.core import Turn
+    from bot.index import ArticleRow
     from bot.retrieval import Passage
-    from bot.store import ArticleRow
 
 log = logging.getLogger(__name__)
 

@@ -310,7 +310,14 @@ class Health:
 
 
 def check_index(store: Any) -> Health:
-    """The database's quick check, then the committed generation's derived files."""
+    """The database's quick check, then the committed generation's derived files (of the
+    embedded index: PostgreSQL keeps its search structures inside the database)."""
+    if getattr(store, "backend", "embedded") != "embedded":
+        info = store.info()
+        finding = Finding(info.location, detail="no derived files: its search structures "
+                          "live in the database, which checks its own pages")  # fmt: skip
+        return Health(Path(info.location.rstrip("/")), info.generation, store.count("articles"),
+                      store.count("chunks"), [finding])  # fmt: skip
     db = store.directory / "newsbot.sqlite"
     database = check_database(store._rows, db)
     generation = store.generation()

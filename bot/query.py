@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from bot.date_range import YEARS, check_day, check_days_back
@@ -49,7 +49,6 @@ class Query:
     outlets: tuple[str, ...] = ()
     period: Period | None = None
     recency: bool = False
-    notes: tuple[str, ...] = field(default=())
 
     @property
     def filtered(self) -> bool:

@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 
 from bot.core import Newsbot
+from bot.index import IndexReader
+from bot.index.embedded import EmbeddedIndex
 from bot.ingest import ingest
 from bot.loaders import expand_paths, load_source
-from bot.store import Store
 from tests.conftest import write_article
 from tests.fakes import FakeEncoder
 
@@ -60,7 +61,7 @@ def test_a_symlink_named_on_the_command_line_is_read(archive: Path) -> None:
 
 
 def test_the_target_of_an_outside_symlink_is_not_answerable(
-    archive: Path, store: Store, newsbot: Newsbot, encoder: FakeEncoder
+    archive: Path, store: IndexReader, newsbot: Newsbot, encoder: FakeEncoder
 ) -> None:
     report = ingest([str(archive)], store, encoder)
     assert report.added == 1 and not report.failed
@@ -108,7 +109,7 @@ def test_a_whole_latin1_file_is_still_read_as_one_encoding() -> None:
 
 
 def _index_size(folder: Path, tmp_path: Path, name: str, encoder: FakeEncoder) -> int:
-    store = Store.open(
+    store = EmbeddedIndex.open(
         tmp_path / name, fingerprint=encoder.fingerprint, dim=encoder.dim, create=True
     )
     assert ingest([str(folder)], store, encoder).added == 1

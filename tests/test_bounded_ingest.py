@@ -17,11 +17,11 @@ from pathlib import Path
 import pytest
 
 from bot.errors import ArticleError
+from bot.index.embedded import EmbeddedIndex
 from bot.ingest import ingest
 from bot.loaders import load_source
 from bot.loaders.fetch import fetch
 from bot.loaders.markup import MAX_DEPTH
-from bot.store import Store
 from tests.conftest import write_article
 from tests.fakes import FakeEncoder
 
@@ -36,7 +36,7 @@ def alias_bomb(levels: int = 10) -> str:
     return "\n".join([*lines, f"title: *a{levels - 1}", "---", GOOD, ""])
 
 
-def _ingest_folder(folder: Path, store: Store, encoder: FakeEncoder) -> list[str]:
+def _ingest_folder(folder: Path, store: EmbeddedIndex, encoder: FakeEncoder) -> list[str]:
     report = ingest([str(folder)], store, encoder)
     assert report.added == 1, report  # good.md went in
     return [str(f) for f in report.failed]
@@ -44,12 +44,12 @@ def _ingest_folder(folder: Path, store: Store, encoder: FakeEncoder) -> list[str
 
 @pytest.mark.timeout(60)
 def test_yaml_alias_bomb_is_refused_and_the_other_files_go_in(
-    tmp_path: Path, store: Store, encoder: FakeEncoder
+    tmp_path: Path, embedded_store: EmbeddedIndex, encoder: FakeEncoder
 ) -> None:
     (tmp_path / "bomb.md").write_text(alias_bomb())
     (tmp_path / "good.md").write_text(f"---\ntitle: Budget passes\n---\n{GOOD}\n")
     assert len((tmp_path / "bomb.md").read_bytes()) < 600
-    [failure] = _ingest_folder(tmp_path, store, encoder)
+    [failure] = _ingest_folder(tmp_path, embedded_store, encoder)
     assert failure.endswith(
         "bomb.md: front matter expands to more than 10,000 values through YAML aliases "
         "(&name/*name)"
@@ -127,13 +127,13 @@ def test_markdown_markup_is_still_removed_in_ordinary_paragraphs() -> None:
 
 
 def test_a_json_number_too_long_to_read_is_a_per_file_error(
-    tmp_path: Path, store: Store, encoder: FakeEncoder
+    tmp_path: Path, embedded_store: EmbeddedIndex, encoder: FakeEncoder
 ) -> None:
     (tmp_path / "big.json").write_text('{"title": "x", "body": "a", "n": 1' + "0" * 5000 + "}")
     (tmp_path / "lines.jsonl").write_text(
         '{"id": 1, "n": 1' + "0" * 5000 + "}\n" + f'{{"id": 2, "title": "t", "body": "{GOOD}"}}\n'
     )
-    report = ingest([str(tmp_path)], store, encoder)
+    report = ingest([str(tmp_path)], embedded_store, encoder)
     assert report.added == 1
     assert (
         sorted(f.reason for f in report.failed)
@@ -212,10 +212,10 @@ def test_the_feed_timeout_covers_the_whole_download(server: str, path: str, expe
 
 @pytest.mark.timeout(60)
 def test_a_drip_feed_does_not_hold_the_ingest(
-    server: str, tmp_path: Path, store: Store, encoder: FakeEncoder
+    server: str, tmp_path: Path, embedded_store: EmbeddedIndex, encoder: FakeEncoder
 ) -> None:
     write_article(tmp_path, "good.txt", "Budget passes", GOOD)
-    report = ingest([f"{server}/drip", str(tmp_path)], store, encoder, fetch_timeout=1.0)
+    report = ingest([f"{server}/drip", str(tmp_path)], embedded_store, encoder, fetch_timeout=1.0)
     assert report.added == 1
     assert "timed out" in str(report.failed[0])
 

@@ -14,9 +14,10 @@ import pytest
 from bot.articles import Article
 from bot.catalog import compute_stats, period
 from bot.errors import DateRangeError, NewsbotError, QuestionError
+from bot.index import IndexReader
+from bot.index.embedded import EmbeddedIndex
 from bot.ingest import ingest, prepare
 from bot.query import parse_query
-from bot.store import Store
 from tests.conftest import write_article
 from tests.fakes import FakeEncoder
 
@@ -26,7 +27,7 @@ EARLY = datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=5)))
 
 
 def test_dates_outside_the_range_are_stored_as_unknown_with_a_warning(
-    tmp_path: Path, store: Store, encoder: FakeEncoder, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, store: IndexReader, encoder: FakeEncoder, caplog: pytest.LogCaptureFixture
 ) -> None:
     for name, when in (("late.md", "9999-12-31T23:00:00-05:00"), ("early.md", "0001-01-01")):
         (tmp_path / name).write_text(
@@ -53,9 +54,10 @@ def test_dates_outside_the_range_are_stored_as_unknown_with_a_warning(
 
 
 @pytest.fixture
-def odd_index(store: Store, encoder: FakeEncoder) -> Store:
+def odd_index(embedded_store: EmbeddedIndex, encoder: FakeEncoder) -> EmbeddedIndex:
     """An index holding articles dated at both ends of Python's dates, as an older newsbot
     wrote them (straight through the writer, around the loaders' check)."""
+    store = embedded_store
     with store.writer() as writer:
         for n, when in enumerate((LATE, EARLY, datetime(2024, 3, 1, tzinfo=UTC))):
             article = Article(
@@ -75,7 +77,7 @@ def odd_index(store: Store, encoder: FakeEncoder) -> Store:
 
 
 def test_list_and_stats_never_fail_because_of_one_article(
-    odd_index: Store,
+    odd_index: EmbeddedIndex,
     cli,
     monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
 ) -> None:

@@ -22,9 +22,9 @@ import pytest
 from bot.config import Settings
 from bot.core import Newsbot
 from bot.errors import IndexDamagedError
+from bot.index.embedded import EmbeddedIndex
 from bot.index_health import LEXICAL_RECORD, VECTORS_RECORD, check_index
 from bot.ingest import ingest
-from bot.store import Store
 from tests.conftest import write_article
 from tests.fakes import FakeEncoder
 
@@ -46,7 +46,7 @@ def news(tmp_path: Path) -> Path:
 @pytest.fixture
 def index(settings: Settings, encoder: FakeEncoder, news: Path) -> Path:
     """An index of two articles at generation 1, closed (as a new process finds it)."""
-    store = Store.open(
+    store = EmbeddedIndex.open(
         settings.index, fingerprint=encoder.fingerprint, dim=encoder.dim, create=True
     )
     assert not ingest([str(news)], store, encoder).failed
@@ -55,7 +55,7 @@ def index(settings: Settings, encoder: FakeEncoder, news: Path) -> Path:
 
 
 def ask(settings: Settings, encoder: FakeEncoder, question: str = QUESTION) -> str:
-    store = Store.open(settings.index, fingerprint=encoder.fingerprint)
+    store = EmbeddedIndex.open(settings.index, fingerprint=encoder.fingerprint)
     try:
         return Newsbot(settings, encoder=encoder, store=store).ask(question).text
     finally:
@@ -108,7 +108,7 @@ def test_the_next_ingest_writes_a_healthy_generation(
     index: Path, settings: Settings, encoder: FakeEncoder, news: Path
 ) -> None:
     vectors_file(index).write_bytes(b"garbage")
-    store = Store.open(index, fingerprint=encoder.fingerprint)
+    store = EmbeddedIndex.open(index, fingerprint=encoder.fingerprint)
     report = ingest([str(news)], store, encoder)  # nothing new to add
     assert report.generation == 2 and not report.failed
     assert check_index(store).ok
@@ -134,7 +134,7 @@ def test_a_vector_file_of_another_generation_is_rebuilt(
     caplog: pytest.LogCaptureFixture, recorded: bool,
 ) -> None:  # fmt: skip
     write_article(news, "bridge.txt", "Bridge opens", "The new harbour bridge opened on Friday.")
-    store = Store.open(index, fingerprint=encoder.fingerprint)
+    store = EmbeddedIndex.open(index, fingerprint=encoder.fingerprint)
     assert ingest([str(news)], store, encoder).generation == 2
     store.close()
     if not recorded:
@@ -278,9 +278,20 @@ def test_a_read_only_index_answers_and_refuses_to_ingest_clearly(
     with read_only(index) as ro:
         ro_settings = settings.model_copy(update={"index": ro})
         assert ask(ro_settings, encoder) == "The mayor resigned on Monday. [1]"
-        store = Store.open(ro, fingerprint=encoder.fingerprint)
+        store = EmbeddedIndex.open(ro, fingerprint=encoder.fingerprint)
         assert [a.headline for a in store.listing()] == ["Mayor resigns", "Panda arrives"]
         assert check_index(store).ok
         with pytest.raises(Exception, match=r"cannot write to .*ingest and rm need write access"):
             ingest([str(news)], store, encoder)
         store.close()
+
+
+def test_check_on_either_backend(cli, backend_env: Settings, backend: str, news: Path) -> None:  # type: ignore[no-untyped-def]
+    assert cli("ingest", str(news)).exit_code == 0
+    result = cli("check")
+    assert result.exit_code == 0, result.output
+    if backend == "embedded":
+        assert "  ok       vectors.000001.faiss: 2 vectors, dimension 64, flat" in result.output
+    else:  # PostgreSQL keeps its search structures in the database
+        assert "no derived files: its search structures live in the database" in result.output
+        assert "2 articles, 2 chunks" in result.output

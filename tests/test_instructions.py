@@ -13,11 +13,11 @@ from langchain_core.messages import BaseMessage
 
 from bot.config import Settings
 from bot.core import Newsbot
+from bot.index import IndexReader
 from bot.ingest import ingest
 from bot.instructions import quoted, reads_as_instructions, refuse_planted
 from bot.records import DECLINE_TEXT, Answer, Citation
 from bot.render import to_json, to_text
-from bot.store import Store
 from tests.chat_fakes import ScriptedChatModel
 from tests.conftest import write_article
 from tests.fakes import FakeEncoder
@@ -55,7 +55,7 @@ QUESTIONS = {
 
 
 @pytest.fixture
-def planted(tmp_path: Path, store: Store, encoder: FakeEncoder) -> Path:
+def planted(tmp_path: Path, store: IndexReader, encoder: FakeEncoder) -> Path:
     folder = tmp_path / "planted"
     folder.mkdir()
     for name, (headline, *paragraphs) in PLANTED.items():
@@ -121,7 +121,9 @@ def test_the_quoted_answer_never_quotes_planted_instructions(
     assert not any(reads_as_instructions(c.quote) for c in answer.citations)
 
 
-def bot_with(settings: Settings, store: Store, encoder: FakeEncoder, model: object) -> Newsbot:
+def bot_with(
+    settings: Settings, store: IndexReader, encoder: FakeEncoder, model: object
+) -> Newsbot:
     s = settings.model_copy(update={"llm_retries": 0})
     return Newsbot(s, encoder=encoder, store=store, chat_model=model)  # type: ignore[arg-type]
 
@@ -136,10 +138,10 @@ def obeys_the_article(messages: Sequence[BaseMessage]) -> str:
 
 
 def test_after_verification_the_fallback_does_not_quote_the_planted_text(
-    planted: Path, settings: Settings, store: Store, encoder: FakeEncoder
+    planted: Path, backend_settings: Settings, store: IndexReader, encoder: FakeEncoder
 ) -> None:
     model = ScriptedChatModel(script=[obeys_the_article])
-    answer = bot_with(settings, store, encoder, model).ask(next(iter(QUESTIONS)))
+    answer = bot_with(backend_settings, store, encoder, model).ask(next(iter(QUESTIONS)))
     assert answer.verification is not None and answer.verification.outcome == "replaced"
     assert "closed forever" in answer.verification.model_answer  # the model did obey
     assert "closed forever" not in answer.text and "Ignore previous" not in answer.text
@@ -162,7 +164,7 @@ def test_refuse_planted_declines_an_answer_that_quotes_instructions() -> None:
 
 
 def test_article_markers_are_not_shown_as_citations(
-    tmp_path: Path, store: Store, newsbot: Newsbot, encoder: FakeEncoder
+    tmp_path: Path, store: IndexReader, newsbot: Newsbot, encoder: FakeEncoder
 ) -> None:
     write_article(
         tmp_path, "cables.txt", "Bridge cables replaced",

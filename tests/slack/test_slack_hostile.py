@@ -11,8 +11,8 @@ import pytest
 
 from bot.config import Settings
 from bot.core import Newsbot
+from bot.index.embedded import EmbeddedIndex
 from bot.ingest import ingest
-from bot.store import Store
 from tests.conftest import write_article
 from tests.fakes import FakeEncoder
 from tests.slack.conftest import BotOverHttp, direct_message
@@ -33,7 +33,7 @@ def newsbot_bot(
         Source="Gazette", Published="2024-03-10",
     )  # fmt: skip
     encoder = FakeEncoder()
-    store = Store.open(
+    store = EmbeddedIndex.open(
         slack_settings.index, fingerprint=encoder.fingerprint, dim=encoder.dim, create=True
     )
     ingest([str(folder)], store, encoder)

@@ -28,10 +28,11 @@ from typing import Any
 # ESC-introduced sequences a terminal acts on: CSI (colours, cursor moves, clear screen),
 # OSC/DCS/SOS/PM/APC strings (window titles, hyperlinks, clipboard) ended by BEL or ST,
 # and the short two- or three-character escapes (reset, charset switches). Their 8-bit
-# C1 forms (U+009B CSI, U+009D OSC ...) too.
+# C1 forms (U+009B CSI, U+009D OSC ...) too. A string never runs across a line break:
+# an unterminated introducer must not swallow the lines after it (it loses only itself).
 _SEQUENCE = re.compile(
     r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]"
-    r"|(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c]{0,4096}(?:\x07|\x1b\\|\x9c)"
+    r"|(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c\n\r]{0,4096}(?:\x07|\x1b\\|\x9c)"
     r"|\x1b[ -/]*[0-~]"
 )
 # Control characters that are never text: C0 except tab and line breaks, DEL, and C1.

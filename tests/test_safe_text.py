@@ -94,6 +94,8 @@ def test_strip_controls_removes_whole_sequences_and_keeps_line_structure() -> No
     assert strip_controls("Plain text\twith a tab.") == "Plain text\twith a tab."
     # An unterminated OSC loses its introducer; the rest stays as text.
     assert strip_controls("a\x1b]0;title") == "a0;title"
+    # ... and never swallows the lines after it up to a later terminator.
+    assert strip_controls("Head \x9d\nBody one \x9d0;T\x9c.") == "Head \nBody one ."
 
 
 def test_json_output_escapes_c1_controls_and_line_separators() -> None:

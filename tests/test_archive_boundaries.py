@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.config import Settings
 from bot.core import Newsbot
 from bot.index import IndexReader
 from bot.index.embedded import EmbeddedIndex
@@ -145,7 +146,8 @@ def test_a_question_that_is_not_utf8_is_answered(cli, tmp_path: Path) -> None:  
     assert "Café owners protested on Thursday." in chat.output
 
 
-def test_outlet_filters_match_literally(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_outlet_filters_match_literally(cli, backend_env: Settings, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """On either backend (`backend_env`)."""
     write_article(tmp_path, "a.txt", "Museum opens", "The museum opened a wing.", Source="Gazette")
     write_article(
         tmp_path, "b.txt", "Zoo opens", "The zoo opened a new wing.", Source="Herald_Times"

@@ -6,15 +6,57 @@ one-line field (a headline, a file name) shows as `\\n` instead of breaking the 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from bot.dates import from_iso, to_iso
 from bot.instructions import quoted
-from bot.records import Answer, Citation, RetrievedArticle, Verification
+from bot.records import Answer, Citation, RetrievedArticle, ShortAnswer, Verification
 from bot.safe_text import terminal_line, terminal_text
 
 JSON_SCHEMA_VERSION = 1
+
+Emphasis = Callable[[str], str]
+
+
+def plain(text: str) -> str:
+    return text
+
+
+def ansi_bold(text: str) -> str:
+    """Bold on a terminal (SGR 1, then 22: normal intensity, other attributes untouched)."""
+    return f"\x1b[1m{text}\x1b[22m"
+
+
+def short_answer_at(answer: Answer) -> tuple[int, int] | None:
+    """Where the short answer stands in `answer.text`, if it is there verbatim."""
+    sa = answer.short_answer
+    if sa is None:
+        return None
+    for c in answer.citations:
+        if c.marker != sa.marker or not (c.start <= sa.start and sa.end <= c.end):
+            continue
+        # The quote as shown: its own bracketed numbers taken out (bot/instructions.py).
+        at = answer.text.find(f"{quoted(c.quote)} [{c.marker}]")
+        if at < 0:
+            return None
+        start = at + len(quoted(c.quote[: sa.start - c.start]))
+        if answer.text[start : start + len(sa.text)] == sa.text:
+            return start, start + len(sa.text)
+    return None
+
+
+def emphasised(answer: Answer, strong: Emphasis = plain) -> str:
+    """The answer text, safe for a terminal, with its short answer passed through `strong`
+    (bold): escaped first, so the only escape codes are the ones `strong` adds."""
+    text = answer.text
+    at = short_answer_at(answer)
+    if at is None:
+        return terminal_text(text)
+    start, end = at
+    middle = strong(terminal_text(text[start:end]))
+    return terminal_text(text[:start]) + middle + terminal_text(text[end:])
 
 
 def display_path(path: str) -> str:
@@ -70,13 +112,16 @@ def closest_articles(answer: Answer, limit: int = 3) -> str:
     return "\n".join(lines) if len(lines) > 1 else "The index has no articles yet."
 
 
-def to_text(answer: Answer, *, full_sources: bool = True, with_text: bool = True) -> str:
+def to_text(
+    answer: Answer, *, full_sources: bool = True, with_text: bool = True, strong: Emphasis = plain
+) -> str:
     """What `newsbot ask` prints (and the REPL, with short sources).
 
     `with_text=False` leaves out the answer itself: the REPL has already streamed it.
+    `strong` marks the short answer (bold on a terminal).
     """
-    parts = [answer.text] if with_text else []
-    parts += answer.notes
+    parts = [emphasised(answer, strong)] if with_text else []
+    parts += [terminal_text(note) for note in answer.notes]
     # A filter that matched nothing already says so in the notes; "no articles yet"
     # would then be false.
     if answer.declined and (answer.retrieved or not answer.notes):
@@ -84,7 +129,8 @@ def to_text(answer: Answer, *, full_sources: bool = True, with_text: bool = True
     elif answer.citations:
         render = full_source if full_sources else source_line
         parts.append("Sources:\n" + "\n".join(render(c) for c in answer.citations))
-    return terminal_text("\n\n".join(parts))
+    # Every part is escaped where it was made (sources through terminal_line).
+    return "\n\n".join(parts)
 
 
 def sources_text(answer: Answer) -> str:
@@ -156,7 +202,12 @@ def to_json(answer: Answer) -> dict[str, Any]:
         "timings": dict(answer.timings),
         "model": answer.model,
         "verification": _verification_json(answer.verification),
+        **({"short_answer": _short_json(answer.short_answer)} if answer.short_answer else {}),
     }
+
+
+def _short_json(sa: ShortAnswer) -> dict[str, Any]:
+    return {"text": sa.text, "marker": sa.marker, "start": sa.start, "end": sa.end}
 
 
 def from_json(data: dict[str, Any]) -> Answer:
@@ -203,4 +254,5 @@ def from_json(data: dict[str, Any]) -> Answer:
         verification=Verification(v["outcome"], v["model_answer"], tuple(v["removed"]))
         if v
         else None,
+        short_answer=ShortAnswer(**data["short_answer"]) if data.get("short_answer") else None,
     )

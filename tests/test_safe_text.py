@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from xml.sax.saxutils import escape as xml_escape
@@ -20,8 +21,16 @@ from hypothesis import strategies as st
 
 from bot.errors import ArticleError
 from bot.loaders import FORMATS, load_source
-from bot.records import Answer, Citation, RetrievedArticle
-from bot.render import closest_articles, full_source, source_line, sources_text, to_text
+from bot.records import Answer, Citation, RetrievedArticle, ShortAnswer
+from bot.render import (
+    ansi_bold,
+    closest_articles,
+    emphasised,
+    full_source,
+    source_line,
+    sources_text,
+    to_text,
+)
 from bot.repl import after_stream
 from bot.safe_text import (
     json_dumps,
@@ -211,6 +220,34 @@ def test_no_control_character_reaches_any_terminal_renderer(text: str, name: str
     # One-line fields stay on one line, however many line breaks the name holds.
     c = answer.citations[0]
     assert full_source(c).count("\n") == 2 + bool(c.also_ran_in) + bool(c.url)
+
+
+def test_only_the_short_answers_bold_reaches_the_terminal() -> None:
+    text = "Tolls \x1b]0;PWNED\x07rose to $4 \x1b[2Jon Monday."
+    answer = _answer("x", "/archive/a.txt")
+    quote = replace(answer.citations[0], quote=text, start=0, end=len(text))
+    at = text.index("$4")
+    answer = replace(
+        answer, text=f"{text} [1]", citations=[quote],
+        short_answer=ShortAnswer(text="$4", marker=1, start=at, end=at + 2),
+    )  # fmt: skip
+    shown = to_text(answer, strong=ansi_bold)
+    assert "\x1b[1m$4\x1b[22m" in shown  # bold on the key fact
+    assert not RAW.search(shown.replace("\x1b[1m$4\x1b[22m", ""))  # nothing else raw
+    assert shown.startswith("Tolls \\x1b]0;PWNED\\x07rose to ")
+
+
+def test_the_short_answer_is_marked_where_article_markers_were_taken_out() -> None:
+    text = "The bridge reopened.[2] Tolls rose to $4 on Monday.[3]"
+    answer = _answer("x", "/archive/a.txt")
+    quote = replace(answer.citations[0], quote=text, start=0, end=len(text))
+    at = text.index("$4")
+    answer = replace(
+        answer, text="The bridge reopened. Tolls rose to $4 on Monday. [1]", citations=[quote],
+        short_answer=ShortAnswer(text="$4", marker=1, start=at, end=at + 2),
+    )  # fmt: skip
+    shown = emphasised(answer, lambda t: f"<{t}>")
+    assert shown == "The bridge reopened. Tolls rose to <$4> on Monday. [1]"
 
 
 # --- the commands, on a terminal ----------------------------------------------------------

@@ -18,6 +18,7 @@ from bot.query import Query, parse_query
 from bot.question_check import check_question
 from bot.records import Answer, RetrievedArticle, Turn
 from bot.retrieval import Retrieval, Retriever
+from bot.safe_text import valid_unicode
 from bot.terms import content_terms, is_follow_up
 from bot.time_prior import Focus, freshness_note, nothing_in_period_note
 
@@ -142,7 +143,8 @@ class Newsbot:
         """
         timings: dict[str, float] = {}
         started = time.perf_counter()
-        question = check_question(question, self.settings.max_question_chars)
+        # Bytes that aren't UTF-8 (argv, a Slack payload) are read first, then checked.
+        question = check_question(valid_unicode(question), self.settings.max_question_chars)
         tz = self.settings.tz
         generative = self.generative
         # The model's time limit starts at its first call (rewrite or answer) and covers both;

@@ -53,8 +53,13 @@ def _zone(name: str) -> tzinfo:
 
 
 def local_day(value: datetime, tz: tzinfo) -> str:
-    """The calendar day of an instant in the newsroom's time zone, as YYYY-MM-DD."""
-    return value.astimezone(tz).date().isoformat()
+    """The calendar day of an instant in the newsroom's time zone, as YYYY-MM-DD; a date
+    at the end of Python's range (which no zone can be applied to) as written, so one odd
+    article never breaks `list` or `stats`."""
+    try:
+        return value.astimezone(tz).date().isoformat()
+    except (OverflowError, ValueError):
+        return value.date().isoformat()
 
 
 def to_iso(value: datetime | None) -> str | None:

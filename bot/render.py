@@ -1,4 +1,8 @@
-"""Answer -> terminal text and JSON. Pure functions: no I/O, easy to test."""
+"""Answer -> terminal text and JSON. Pure functions: no I/O, easy to test.
+
+Everything that came from an article or a file name is printed through bot/safe_text.py:
+control characters and escape sequences are shown escaped, and a line break inside a
+one-line field (a headline, a file name) shows as `\\n` instead of breaking the line."""
 
 from __future__ import annotations
 
@@ -7,7 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from bot.dates import from_iso, to_iso
+from bot.instructions import quoted
 from bot.records import Answer, Citation, RetrievedArticle, ShortAnswer, Verification
+from bot.safe_text import terminal_line, terminal_text
 
 JSON_SCHEMA_VERSION = 1
 
@@ -31,22 +37,26 @@ def short_answer_at(answer: Answer) -> tuple[int, int] | None:
     for c in answer.citations:
         if c.marker != sa.marker or not (c.start <= sa.start and sa.end <= c.end):
             continue
-        at = answer.text.find(f"{c.quote} [{c.marker}]")
+        # The quote as shown: its own bracketed numbers taken out (bot/instructions.py).
+        at = answer.text.find(f"{quoted(c.quote)} [{c.marker}]")
         if at < 0:
             return None
-        start = at + sa.start - c.start
+        start = at + len(quoted(c.quote[: sa.start - c.start]))
         if answer.text[start : start + len(sa.text)] == sa.text:
             return start, start + len(sa.text)
     return None
 
 
 def emphasised(answer: Answer, strong: Emphasis = plain) -> str:
-    """The answer text with its short answer passed through `strong` (bold)."""
+    """The answer text, safe for a terminal, with its short answer passed through `strong`
+    (bold): escaped first, so the only escape codes are the ones `strong` adds."""
+    text = answer.text
     at = short_answer_at(answer)
     if at is None:
-        return answer.text
+        return terminal_text(text)
     start, end = at
-    return answer.text[:start] + strong(answer.text[start:end]) + answer.text[end:]
+    middle = strong(terminal_text(text[start:end]))
+    return terminal_text(text[:start]) + middle + terminal_text(text[end:])
 
 
 def display_path(path: str) -> str:
@@ -70,29 +80,34 @@ def byline(item: Citation | RetrievedArticle) -> str:
 
 
 def source_line(c: Citation) -> str:
-    meta = byline(c)
-    return f"[{c.marker}] {c.headline}" + (f" — {meta}" if meta else "")
+    meta = terminal_line(byline(c))
+    return f"[{c.marker}] {terminal_line(c.headline)}" + (f" — {meta}" if meta else "")
 
 
 def full_source(c: Citation) -> str:
     lines = [source_line(c)]
     if c.also_ran_in:
-        lines.append(f"    also ran in: {', '.join(c.also_ran_in)}")
+        lines.append(f"    also ran in: {terminal_line(', '.join(c.also_ran_in))}")
     if c.url:
-        lines.append(f"    {c.url}")
-    lines.append(f"    {display_path(c.source_path)} (characters {c.start}–{c.end})")
-    lines.append(f"    > {c.quote}")
+        lines.append(f"    {terminal_line(c.url)}")
+    lines.append(f"    {shown_path(c.source_path)} (characters {c.start}–{c.end})")
+    lines.append(f"    > {terminal_line(quoted(c.quote))}")
     return "\n".join(lines)
+
+
+def shown_path(path: str) -> str:
+    """A source path as a terminal shows it: relative where it can be, on one line."""
+    return terminal_line(display_path(path))
 
 
 def closest_articles(answer: Answer, limit: int = 3) -> str:
     lines = ["Closest articles:"]
     for r in answer.retrieved[:limit]:
-        meta = byline(r)
+        meta = terminal_line(byline(r))
         lines.append(
-            f"  {r.rank}. {r.headline}"
+            f"  {r.rank}. {terminal_line(r.headline)}"
             + (f" — {meta}" if meta else "")
-            + f" ({display_path(r.source_path)})"
+            + f" ({shown_path(r.source_path)})"
         )
     return "\n".join(lines) if len(lines) > 1 else "The index has no articles yet."
 
@@ -106,7 +121,7 @@ def to_text(
     `strong` marks the short answer (bold on a terminal).
     """
     parts = [emphasised(answer, strong)] if with_text else []
-    parts += answer.notes
+    parts += [terminal_text(note) for note in answer.notes]
     # A filter that matched nothing already says so in the notes; "no articles yet"
     # would then be false.
     if answer.declined and (answer.retrieved or not answer.notes):
@@ -114,6 +129,7 @@ def to_text(
     elif answer.citations:
         render = full_source if full_sources else source_line
         parts.append("Sources:\n" + "\n".join(render(c) for c in answer.citations))
+    # Every part is escaped where it was made (sources through terminal_line).
     return "\n\n".join(parts)
 
 
@@ -128,7 +144,7 @@ def sources_text(answer: Answer) -> str:
                 "Closest articles", "Retrieved"
             )
         )
-    return "\n\n".join(parts) or "No sources."
+    return terminal_text("\n\n".join(parts)) or "No sources."
 
 
 def _citation_json(c: Citation) -> dict[str, Any]:

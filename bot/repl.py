@@ -9,6 +9,7 @@ from pathlib import Path
 from bot.messages import expected, terminal_text
 from bot.records import Answer, Turn
 from bot.render import Emphasis, plain, sources_text, to_text
+from bot.safe_text import terminal_line, valid_unicode
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +66,8 @@ class ChatSession:
             self.history.clear()
             self.print("New conversation.")
         elif command.startswith("/"):
-            self.print(f"Unknown command {line.split()[0]}. Type /help for the commands.")
+            shown = terminal_line(line.split()[0])
+            self.print(f"Unknown command {shown}. Type /help for the commands.")
         else:
             self._question(line)
         return True
@@ -140,8 +142,9 @@ def line_reader(history_file: Path | None, interactive: bool) -> Callable[[], st
     import sys
 
     def read_plain() -> str | None:
-        line = sys.stdin.readline()
-        return line if line else None
+        # Bytes, decoded here: a line that isn't UTF-8 must not end the session.
+        line = sys.stdin.buffer.readline()
+        return valid_unicode(line.decode("utf-8", "surrogateescape")) if line else None
 
     return read_plain
 

@@ -252,6 +252,35 @@ def ask(
 
 @app.command()
 @user_errors
+def timeline(
+    ctx: typer.Context,
+    topic: Annotated[str, typer.Argument(help="What the story is about, in quotes.")],
+    limit: Annotated[
+        int, typer.Option(help="At most this many entries (0: all); the first and the latest stay.")
+    ] = 12,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the timeline as JSON.")] = False,
+    as_of: AsOf = None,
+) -> None:
+    """The story so far: one verbatim sentence per dated article about TOPIC, oldest first.
+
+    Wire copies appear once. Filters work as in questions: from:OUTLET, after:/before:/on:,
+    and time phrases such as "in March 2018" (which here restrict the timeline to them).
+    """
+    from bot.progress import Activity
+    from bot.render import timeline_json, timeline_text
+
+    if limit < 0:
+        raise typer.BadParameter("must be 0 (all) or more", param_hint="--limit")
+    with Activity("building the timeline"):
+        story = _state(ctx).newsbot().timeline(topic, as_of=_date(as_of), limit=limit)
+    if as_json:
+        typer.echo(json.dumps(timeline_json(story), ensure_ascii=False, indent=2))
+    else:
+        typer.echo(timeline_text(story))
+
+
+@app.command()
+@user_errors
 def chat(
     ctx: typer.Context,
     question: Annotated[
@@ -283,6 +312,7 @@ def chat(
         debug=state.debug,
         write=lambda text: typer.echo(text, nl=False),
         strong=_emphasis(),
+        timeline=lambda topic: bot.timeline(topic, as_of=_date(as_of)),
     )
     with Activity("loading the model and index"):
         bot.warm_up()
@@ -619,6 +649,7 @@ def slack(
     front.run(
         settings,
         lambda question, history: bot.ask(question, history=history),
+        timeline_fn=lambda topic: bot.timeline(topic),
         http=http,
         host=host,
         port=port,

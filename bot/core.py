@@ -12,13 +12,15 @@ from typing import TYPE_CHECKING
 
 from bot.answer import ExtractiveAnswerer
 from bot.config import Settings
+from bot.coverage import CoverageFinder
 from bot.embeddings import Encoder, get_encoder
 from bot.index import IndexReader, open_index
 from bot.query import Query, parse_query
 from bot.question_check import check_question
-from bot.records import Answer, RetrievedArticle, Turn
+from bot.records import Answer, RetrievedArticle, Timeline, Turn
 from bot.retrieval import Retrieval, Retriever
 from bot.terms import is_follow_up
+from bot.timeline import DEFAULT_LIMIT, TimelineBuilder
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -196,8 +198,24 @@ class Newsbot:
         answer.citations = [
             replace(c, also_ran_in=self.store.also_ran_in(c.article_id)) for c in answer.citations
         ]
-        timings["total_ms"] = _ms(started)
+        mark = time.perf_counter()
+        # Newer coverage and changed figures: only what exists on the as-of day counts.
+        cutoff = parse_query(question, as_of, tz).cutoff
+        answer = CoverageFinder(self.store, self.encoder).add_to(answer, cutoff)
+        answer.timings["coverage_ms"] = _ms(mark)
+        answer.timings["total_ms"] = _ms(started)
         return answer
+
+    def timeline(
+        self, topic: str, *, as_of: date | None = None, limit: int = DEFAULT_LIMIT
+    ) -> Timeline:
+        """The story so far about `topic`, oldest first (bot/timeline.py); `limit` 0: all."""
+        started = time.perf_counter()
+        topic = check_question(topic, self.settings.max_question_chars)
+        builder = TimelineBuilder(self.store, self.encoder)
+        timeline = builder.build(topic, as_of=as_of, tz=self.settings.tz, limit=limit)
+        timeline.timings["total_ms"] = _ms(started)
+        return timeline
 
 
 def _retrieved(retrieval: Retrieval) -> list[RetrievedArticle]:

@@ -14,8 +14,9 @@ rate decisions or two elections read alike, but name other places, people or mon
   sentence it doesn't have), newest first, at most two per citation.
 * Figures differ: a figure in a quote ("over 100 killed") that a newer or same-day
   article on the story gives differently for the same thing ("150 killed"), in a sentence
-  close in meaning that names no other place, person or day (bot/figures.py). One line per
-  answer, the newest such article's; none when unsure.
+  close in meaning, where neither sentence names a place, person or year the other
+  article never mentions (bot/figures.py). One line per answer, the newest such
+  article's; none when unsure.
 
 The thresholds were set on the dated news set (see the docs' "Newer coverage" page): the
 close-match ones so that the same story retold passes and a look-alike from another
@@ -25,7 +26,6 @@ week or another place does not.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
@@ -88,28 +88,19 @@ def is_close_match(
     )
 
 
-_TIME_WORDS = frozenset(
-    """monday tuesday wednesday thursday friday saturday sunday january february march april
-    may june july august september october november december""".split()
-)
-_WORDS = re.compile(r"[\w'’-]+")
-
-
 def key_names(article: ArticleRow, sentences: Sequence[SentenceRow]) -> set[str]:
     """Who and where the story is about: the names in its first sentences (not days or
     months, not its own outlet's name)."""
     lead = " ".join(article.body[s.start : s.end] for s in sentences[:LEAD_SENTENCES])
     ignore = [article.attribution] if article.attribution else []
-    return figures.names(lead, ignore) - _TIME_WORDS
+    return figures.names(lead, ignore)
 
 
 def names_share(names: set[str], article: ArticleRow) -> float:
     """The share of `names` that the article's headline or text mentions (0 with none)."""
     if not names:
         return 0.0
-    words = {w.lower().replace("’", "'") for w in _WORDS.findall(article.headline)}
-    words |= {w.lower().replace("’", "'") for w in _WORDS.findall(article.body)}
-    return len(names & words) / len(names)
+    return len(names & figures.words_of(f"{article.headline}\n{article.body}")) / len(names)
 
 
 def adds_something(story: Story, cited: Sequence[SentenceRow]) -> bool:
@@ -166,7 +157,9 @@ def figure_change(
     gives for the same thing; None when there is none or any doubt."""
     if cited.published is None:
         return None
-    in_quote = figures.unambiguous(figures.mentions(citation.quote))
+    in_quote = figures.unambiguous(
+        figures.mentions(citation.quote), figures.mentions(citation.quote, loose=True)
+    )
     if not in_quote:
         return None
     when = cited.published
@@ -196,10 +189,15 @@ def _change_in(
 ) -> FigureChange | None:
     other = story.article
     theirs: list[tuple[figures.Mention, SentenceRow]] = []
+    loosely: list[figures.Mention] = []
     for s in story.sentences:
-        theirs += [(m, s) for m in figures.mentions(other.body[s.start : s.end])]
-    clear = figures.unambiguous(m for m, _ in theirs)
+        text = other.body[s.start : s.end]
+        theirs += [(m, s) for m in figures.mentions(text)]
+        loosely += figures.mentions(text, loose=True)
+    clear = figures.unambiguous([m for m, _ in theirs], loosely)
     ignore = outlets + [x for x in (other.attribution,) if x]
+    cited_words = figures.words_of(f"{cited.headline}\n{cited.body}")
+    other_words = figures.words_of(f"{other.headline}\n{other.body}")
     best: tuple[float, FigureChange] | None = None
     for thing, ours in in_quote.items():
         mine = clear.get(thing)
@@ -213,8 +211,11 @@ def _change_in(
         similarity = float(own.vector @ sentence.vector)
         own_text = cited.body[own.start : own.end]
         their_text = other.body[sentence.start : sentence.end]
-        if similarity < FIGURE_SENTENCE_MIN or figures.different_subjects(
-            figures.names(own_text, ignore), figures.names(their_text, ignore)
+        if similarity < FIGURE_SENTENCE_MIN:
+            continue
+        # Each sentence may name only who and what the other article also names.
+        if figures.strangers(figures.names(own_text, ignore), other_words) or figures.strangers(
+            figures.names(their_text, ignore), cited_words
         ):
             continue
         change = FigureChange(

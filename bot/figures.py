@@ -100,17 +100,19 @@ class _Word:
         return self.text.lower().replace("’", "'")
 
 
-def mentions(text: str) -> list[Mention]:
-    """Every figure in `text` whose thing can be pinned down, in order."""
+def mentions(text: str, *, loose: bool = False) -> list[Mention]:
+    """Every figure in `text` whose thing can be pinned down, in order. `loose` also reads
+    numbers after a capitalised word ("Earlier 900 residents…", but also "Route 9 buses"):
+    for finding out whether a text counts a thing twice, never for a figure to show."""
     found = []
     for m in _NUMBER.finditer(text):
-        mention = _mention(text, m)
+        mention = _mention(text, m, loose)
         if mention is not None:
             found.append(mention)
     return found
 
 
-def _mention(text: str, m: re.Match[str]) -> Mention | None:
+def _mention(text: str, m: re.Match[str], loose: bool = False) -> Mention | None:
     number = m.group("num")
     value = float(number.replace(",", "") + (m.group("dec") or ""))
     start = m.start()
@@ -118,7 +120,7 @@ def _mention(text: str, m: re.Match[str]) -> Mention | None:
     qualifier = _QUALIFIER.search(before)
     lead_start = qualifier.start() if qualifier else start
     previous = _last_word(text[:lead_start])
-    if previous is not None and _names_or_ranges(previous, text[:lead_start]):
+    if previous is not None and _names_or_ranges(previous, text[:lead_start], loose):
         return None
     after = _words_after(text, m.end(), 6)
     glued = not after or text[m.end() : after[0].start].strip(" \u00a0") not in ("", "-")
@@ -153,14 +155,14 @@ def _mention(text: str, m: re.Match[str]) -> Mention | None:
     return _count(value, text, lead_start, previous, rest)
 
 
-def _names_or_ranges(previous: _Word, before: str) -> bool:
+def _names_or_ranges(previous: _Word, before: str, loose: bool = False) -> bool:
     """The number belongs to a name ("Route 9"), a range or change ("from 100 to 150")."""
     if previous.lower.rstrip(".") in _RANGE_WORDS or before.rstrip().endswith(("#", "-", "–")):
         return True
     if _RANGE_END.search(before):  # the second number of "100 to 150", "between 5 and 9"
         return True
     # "Route 9", "Flight 370", "Boeing 737"; but "In 2018" and "The 150 victims" are no names
-    return previous.text[:1].isupper() and previous.lower not in STOPWORDS
+    return not loose and previous.text[:1].isupper() and previous.lower not in STOPWORDS
 
 
 def _is_percent(rest: Sequence[_Word]) -> bool:
@@ -269,17 +271,19 @@ def _last_word(text: str) -> _Word | None:
     return _Word(last.group(), last.start(), last.end())
 
 
-def unambiguous(found: Iterable[Mention]) -> dict[tuple[str, ...], Mention]:
+def unambiguous(
+    found: Iterable[Mention], loosely: Iterable[Mention] = ()
+) -> dict[tuple[str, ...], Mention]:
     """The figures of one text by what they count, leaving out anything counted with two
-    different values ("100 killed in the north and 50 killed in the south")."""
+    different values ("100 killed in the north and 50 killed in the south"), among them
+    or among `loosely` (the same text read with `mentions(loose=True)`)."""
     by_thing: dict[tuple[str, ...], Mention] = {}
-    ambiguous: set[tuple[str, ...]] = set()
+    values: dict[tuple[str, ...], list[float]] = {}
     for m in found:
-        seen = by_thing.get(m.thing)
-        if seen is not None and not same_value(seen.value, m.value):
-            ambiguous.add(m.thing)
         by_thing.setdefault(m.thing, m)
-    return {k: v for k, v in by_thing.items() if k not in ambiguous}
+    for m in [*by_thing.values(), *found, *loosely]:
+        values.setdefault(m.thing, []).append(m.value)
+    return {k: v for k, v in by_thing.items() if all(same_value(v.value, x) for x in values[k])}
 
 
 def same_value(a: float, b: float) -> bool:
@@ -293,16 +297,25 @@ _NOT_NAMES = frozenset(
     """The A An This That These Those It Its He She They We I In On At By For From With After
     Before But And Or As Of To Officials Police Mr Mrs Ms Dr""".split()
 )
-
-
+# Days and months say when something was reported, which differs between an article and
+# its follow-up; they don't make two figures about different things.
+TIME_WORDS = frozenset(
+    """monday tuesday wednesday thursday friday saturday sunday january february march april
+    may june july august september october november december""".split()
+)
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+_WORDS = re.compile(r"[\w'’-]+")
+
+
+def _plain(word: str) -> str:
+    return re.sub(r"'s$", "", word.lower().replace("’", "'"))
 
 
 def names(sentence: str, ignore: Iterable[str] = ()) -> set[str]:
-    """Capitalised words of a sentence that name someone, somewhere or some day (its first
-    word only when it is part of a longer name), lower-cased, and the years it names;
-    `ignore` holds names that say who reported it (outlets), not what happened."""
-    skip = {w.lower() for name in ignore for w in name.split()}
+    """Capitalised words of a sentence that name someone, somewhere or something (its
+    first word only when it is part of a longer name), lower-cased, and the years it
+    names; not days or months. `ignore` holds names that say who reported it (outlets)."""
+    skip = {_plain(w) for name in ignore for w in name.split()}
     out = set()
     text = sentence.strip()
     for m in _NAME.finditer(text):
@@ -310,10 +323,16 @@ def names(sentence: str, ignore: Iterable[str] = ()) -> set[str]:
         if m.start() == 0 or text[: m.start()].rstrip().endswith((".", '"', "“", ":")):
             # Capitalised for standing first: a name only as part of a longer one.
             parts = parts if len(parts) > 1 else []
-        out |= {p.lower().replace("’", "'") for p in parts if p not in _NOT_NAMES}
-    return (out | set(_YEAR.findall(text))) - skip
+        out |= {_plain(p) for p in parts if p not in _NOT_NAMES}
+    return (out | set(_YEAR.findall(text))) - skip - TIME_WORDS
 
 
-def different_subjects(a: set[str], b: set[str]) -> bool:
-    """Each sentence names someone or somewhere the other doesn't: two places, two days."""
-    return bool(a - b) and bool(b - a)
+def words_of(text: str) -> set[str]:
+    """Every word of a text, lower-cased, possessives plain: what `names` are looked up in."""
+    return {_plain(w) for w in _WORDS.findall(text)}
+
+
+def strangers(sentence_names: set[str], other_words: set[str]) -> set[str]:
+    """The names a sentence gives that another article never mentions: a figure "in
+    Oakdale" or "in 2008" counts something else than an article about Millbrook in 2021."""
+    return sentence_names - other_words

@@ -264,8 +264,8 @@ def timeline_text(timeline: Timeline, *, full_sources: bool = True) -> str:
     parts += timeline.notes
     if len(citations) < timeline.found:
         parts.append(
-            f"{timeline.found - len(citations)} more left out between the first and the "
-            "latest; --limit 0 (or a higher --limit) shows them."
+            f"{timeline.found - len(citations)} more between the first and the latest not "
+            "shown (newsbot timeline --limit 0 shows all)."
         )
     if citations:
         render = full_source if full_sources else source_line

@@ -62,7 +62,7 @@ def test_answer_message_layout() -> None:
     assert kinds == ["section", "context", "context", "context", "actions"]
     assert message.blocks[1]["elements"][0]["text"] == "_Searched articles from 2018._"
     assert message.blocks[3]["elements"][0]["text"] == (
-        "*[2]* Second · Gazette · 2018-02-05 (also ran in AP)"
+        "*[2]* Gazette · 5 Feb 2018 — Second (also ran in AP)"
     )
     assert [e["action_id"] for e in message.blocks[4]["elements"]] == [FEEDBACK_UP, FEEDBACK_DOWN]
     assert all(e["value"] == "abc" for e in message.blocks[4]["elements"])
@@ -83,9 +83,9 @@ def test_declined_answer_lists_the_closest_articles() -> None:
     assert texts == [
         DECLINE_TEXT,
         "*Closest articles:*",
-        "*1.* Story 1 · AP",
-        "*2.* Story 2 · AP",
-        "*3.* Story 3 · AP",
+        "*1.* AP · undated — Story 1",
+        "*2.* AP · undated — Story 2",
+        "*3.* AP · undated — Story 3",
     ]
 
 
@@ -194,7 +194,7 @@ def test_every_context_line_fits_slacks_limit_after_escaping() -> None:
     question, note, source = lines
     assert question.startswith("Question: &amp;") and question.endswith("&amp;…")
     assert note.startswith("_&amp;") and note.endswith("&amp;…_")  # never inside an entity
-    assert source == "*[1]* Short · Gazette · 2018-02-05"
+    assert source == "*[1]* Gazette · 5 Feb 2018 — Short"
     assert len(warning(amps).blocks[0]["text"]["text"]) <= MAX_SECTION_CHARS
     assert warning(amps).blocks[0]["text"]["text"].endswith("&amp;…")
     assert fit("one two three", 10) == "one two…"  # at a word boundary when there is one

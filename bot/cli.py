@@ -61,7 +61,7 @@ def user_errors(func: F) -> F:
             raise
         except QuestionError as exc:  # a usage error: exit 2 with the command's usage line
             message = str(exc)
-            hint = "'question'"
+            hint = f"'{_argument_name(kwargs.get('ctx'))}'"
             raise typer.BadParameter(message[:1].lower() + message[1:], param_hint=hint) from None
         except Exception as exc:
             log.debug("failure", exc_info=exc)
@@ -69,6 +69,13 @@ def user_errors(func: F) -> F:
             raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def _argument_name(ctx: object) -> str:
+    """The command's first argument ("question", "topic"), for usage errors."""
+    params = getattr(getattr(ctx, "command", None), "params", [])
+    names = (p.name for p in params if getattr(p, "param_type_name", "") == "argument")
+    return next((n for n in names if n), "question")
 
 
 @app.callback()
@@ -256,7 +263,10 @@ def timeline(
     ctx: typer.Context,
     topic: Annotated[str, typer.Argument(help="What the story is about, in quotes.")],
     limit: Annotated[
-        int, typer.Option(help="At most this many entries (0: all); the first and the latest stay.")
+        int,
+        typer.Option(
+            min=0, help="At most this many entries (0: all); the first and the latest stay."
+        ),
     ] = 12,
     as_json: Annotated[bool, typer.Option("--json", help="Print the timeline as JSON.")] = False,
     as_of: AsOf = None,
@@ -269,8 +279,6 @@ def timeline(
     from bot.progress import Activity
     from bot.render import timeline_json, timeline_text
 
-    if limit < 0:
-        raise typer.BadParameter("must be 0 (all) or more", param_hint="--limit")
     with Activity("building the timeline"):
         story = _state(ctx).newsbot().timeline(topic, as_of=_date(as_of), limit=limit)
     if as_json:

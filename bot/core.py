@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -14,13 +15,14 @@ from bot.answer import ExtractiveAnswerer
 from bot.config import Settings
 from bot.coverage import CoverageFinder
 from bot.embeddings import Encoder, get_encoder
+from bot.errors import QuestionError
 from bot.index import IndexReader, open_index
 from bot.query import Query, parse_query
 from bot.question_check import check_question
 from bot.records import Answer, RetrievedArticle, Timeline, Turn
 from bot.retrieval import Retrieval, Retriever
 from bot.terms import is_follow_up
-from bot.timeline import DEFAULT_LIMIT, TimelineBuilder
+from bot.timeline import DEFAULT_LIMIT, TOPIC_NEEDED, TimelineBuilder
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -211,6 +213,8 @@ class Newsbot:
     ) -> Timeline:
         """The story so far about `topic`, oldest first (bot/timeline.py); `limit` 0: all."""
         started = time.perf_counter()
+        if not re.search(r"\w", topic):
+            raise QuestionError(TOPIC_NEEDED)
         topic = check_question(topic, self.settings.max_question_chars)
         builder = TimelineBuilder(self.store, self.encoder)
         timeline = builder.build(topic, as_of=as_of, tz=self.settings.tz, limit=limit)

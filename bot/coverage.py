@@ -29,7 +29,7 @@ import logging
 from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import numpy as np
 
@@ -279,42 +279,63 @@ class CoverageFinder:
         self, article_id: int, cutoff: datetime | None
     ) -> tuple[ArticleRow | None, list[SentenceRow], list[Story]]:
         """The cited article, its sentences, and the articles on its story published from
-        its day up to `cutoff` (the whole story group, undated copies aside)."""
+        its day up to `cutoff`: its whole story group, and the close matches within
+        STORY_DAYS. The cheap tests (dates, names) run before the costly ones (the text's
+        vectors, then embedding headlines), so an answer waits for few of them."""
         cited = self.store.articles([article_id]).get(article_id)
         if cited is None or cited.published is None:
             return cited, [], []
         sentences = self._sentences([article_id]).get(article_id, [])
         day = cited.published.replace(hour=0, minute=0, second=0, microsecond=0)
+        near_end = cited.published + timedelta(days=STORY_DAYS)
+        near_end = near_end if cutoff is None else min(near_end, cutoff)
         group = set(self.store.story_articles(article_id))
-        close = self._close_candidates(sentences, day, cutoff, exclude={article_id})
-        ids = [i for i in dict.fromkeys([*group, *close]) if i != article_id]
-        rows = self.store.articles(ids)
-        rows = {
-            i: a
-            for i, a in rows.items()
-            if a.published is not None
-            and a.published >= day
-            and (cutoff is None or a.published < cutoff)
-        }
-        if not rows:
-            return cited, sentences, []
-        their_sentences = self._sentences(list(rows))
-        heads = self.encoder.encode([cited.headline, *(rows[i].headline for i in rows)])
-        head_sims = heads[1:] @ heads[0]
-        mine = centroid([s.vector for s in sentences])
+        close = self._close_candidates(sentences, day, near_end, exclude={article_id})
+        rows = self.store.articles([i for i in dict.fromkeys([*group, *close]) if i != article_id])
         names = key_names(cited, sentences)
-        stories = []
-        for (i, a), head_sim in zip(rows.items(), head_sims.tolist(), strict=True):
+        kept: dict[int, tuple[ArticleRow, float]] = {}
+        for i, a in rows.items():
+            if a.published is None or a.published < day:
+                continue
+            if i in group and (cutoff is None or a.published < cutoff):
+                kept[i] = (a, 1.0)
+            elif i not in group and a.published < near_end:
+                share = names_share(names, a)
+                if share >= NAMES_MIN:
+                    kept[i] = (a, share)
+        if not kept:
+            return cited, sentences, []
+        their_sentences = self._sentences(list(kept))
+        mine = centroid([s.vector for s in sentences])
+        candidates = []
+        for i, (a, share) in kept.items():
             theirs = their_sentences.get(i, [])
             center = centroid([s.vector for s in theirs])
             content = float(center @ mine) if center is not None and mine is not None else 0.0
-            share = names_share(names, a)
-            story = Story(a, i in group, tuple(theirs), float(head_sim), content, share)
-            assert a.published is not None
-            days = (a.published - cited.published).total_seconds() / 86400
-            if story.same_story or is_close_match(float(head_sim), content, share, days):
-                stories.append(story)
-        return cited, sentences, stories
+            if i in group or content >= CONTENT_MIN:
+                candidates.append(Story(a, i in group, tuple(theirs), 1.0, content, share))
+        return cited, sentences, self._headlines_checked(cited, candidates)
+
+    def _headlines_checked(self, cited: ArticleRow, candidates: list[Story]) -> list[Story]:
+        """The story-group copies, and the close matches whose headline is near the cited
+        one's too (embedded here: only for the few that got this far)."""
+        close = [s for s in candidates if not s.same_story]
+        if not close:
+            return candidates
+        heads = self.encoder.encode([cited.headline, *(s.article.headline for s in close)])
+        similarity = dict(zip((s.article.id for s in close), (heads[1:] @ heads[0]).tolist(),
+                              strict=True))  # fmt: skip
+        out = []
+        for s in candidates:
+            if s.same_story:
+                out.append(s)
+                continue
+            story = replace(s, headline_similarity=float(similarity[s.article.id]))
+            assert cited.published is not None and s.article.published is not None
+            days = (s.article.published - cited.published).total_seconds() / 86400
+            if is_close_match(story.headline_similarity, s.content_similarity, s.names_share, days):
+                out.append(story)
+        return out
 
     def _close_candidates(
         self,

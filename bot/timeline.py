@@ -5,8 +5,8 @@
    phrases, which here filter rather than rank) and up to the as-of day. An article is
    about the topic when its headline and opening sentences hold most of the topic's term
    weight (IDF) and every name the topic gives ("US Federal Reserve"), and one of its
-   sentences is near the topic in meaning: an article that mentions the topic in passing
-   further down is not part of its story.
+   sentences (or passages, read with the headline) is near the topic in meaning: an
+   article that mentions the topic in passing further down is not part of its story.
 2. One entry per story: wire copies (bot/stories.py) appear once, under their first
    publication, with the other outlets as "also ran in". A later copy that adds sentences
    on a later day is an update, and gets an entry of its own.
@@ -156,10 +156,16 @@ class TimelineBuilder:
         allowed = self._allowed(query)
         if allowed is not None and len(allowed) == 0:
             return []
-        _, dense = self.store.dense_search(vector, SEARCH_CHUNKS, allowed)
+        dense_scores, dense = self.store.dense_search(vector, SEARCH_CHUNKS, allowed)
         _, lexical = self.store.lexical_search(terms, SEARCH_CHUNKS, allowed)
         fused = fuse([(dense, 1.0), (lexical, 1.0)])
         chunks = self.store.chunks(fused)
+        # A passage's vector carries its headline: nearness of the best one, per article.
+        passage: dict[int, float] = {}
+        for chunk_id, score in zip(dense.tolist(), dense_scores.tolist(), strict=True):
+            if chunk_id in chunks:
+                article_id = chunks[chunk_id].article_id
+                passage[article_id] = max(passage.get(article_id, -1.0), float(score))
         order: list[int] = []
         for chunk_id, _ in sorted(fused.items(), key=lambda x: x[1], reverse=True):
             chunk = chunks.get(chunk_id)
@@ -178,6 +184,7 @@ class TimelineBuilder:
             if row is None or not mine:
                 continue
             similarity = float((np.stack([s.vector for s in mine]) @ vector).max())
+            similarity = max(similarity, passage.get(article_id, -1.0))
             lead = [row.headline, *(row.body[s.start : s.end] for s in mine[:LEAD_SENTENCES])]
             lead_terms = set(content_terms("\n".join(lead)))
             share = overlap_score(q_terms, lead_terms, idf)

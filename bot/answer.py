@@ -33,7 +33,7 @@ MAX_SENTENCES = 3
 MARKER_WORDS = 1
 TRIM_WORDS = 2
 # Below this the best evidence is too weak: the bot declines rather than guess.
-MIN_SCORE = 0.88
+MIN_SCORE = 0.74
 
 _WORD_SPAN = re.compile(r"\S+")
 
@@ -58,7 +58,6 @@ class ScoredSentence:
     @classmethod
     def of(cls, c: Candidate) -> ScoredSentence:
         p = c.passage
-        assert isinstance(p, Passage)
         return cls(c.sentence, p, c.score, c.sentence.start, c.sentence.end, c)
 
 

@@ -25,6 +25,7 @@ class AnswerType(StrEnum):
     DATE = "date"  # a day, month, year or time of day
     DURATION = "duration"
     NAME = "name"  # something named, of a kind these rules don't type ("which hurricane")
+    STATEMENT = "statement"  # what someone said ("What did Russia say?")
     OTHER = "other"
 
 
@@ -83,6 +84,19 @@ _WH_HEAD = re.compile(r"\b(?:which|what)\b((?:\s+[\w'’.-]+){1,4})", re.I)
 
 
 _WH = re.compile(r"\b(how|who|whom|whose|which|what|when|where|why)\b")
+# What someone said: the verbs of a question about it, and of a sentence reporting it.
+_SAY = (
+    r"(?:say|said|claim|announce|tell|warn|add|state|report|argue|reply|respond|react|"
+    r"comment|answer|accuse|blame|insist|deny|declare|call|describe|think|make of)"
+)
+_REPORTING = re.compile(
+    r"\b(?:said|says|say|stated|states|announced|announces|claimed|claims|told|tells|warned|"
+    r"warns|added|adds|argued|argues|insisted|insists|denied|denies|denounced|denounces|"
+    r"accused|accuses|blamed|blames|condemned|condemns|called|calls|described|describes|"
+    r"replied|replies|responded|declared|declares|asserted|stressed|urged|demanded|vowed|"
+    r"pledged|promised|according to|statement|spokesman|spokeswoman|spokesperson)\b",
+    re.I,
+)
 # "Where does the rate stand?", "where did the index close?": a level, not a place.
 _LEVEL_VERBS = (
     r"(?:stand|stands|stood|close|closed|closes|end|ended|finish|finished|settle|settled"
@@ -100,6 +114,8 @@ def expected_type(question: str) -> AnswerType:
     lead = _WH.search(q)
     wh = lead.group(1) if lead else ""
     rest = q[lead.start() :] if lead else q
+    if re.match(rf"(?:what|how) (?:did|does|do|has|have|will|would) [\w'., -]+? {_SAY}\b", rest):
+        return AnswerType.STATEMENT
     if wh == "how":
         return _how(rest)
     if wh == "when":
@@ -141,7 +157,7 @@ def _how(rest: str) -> AnswerType:
         rest,
     ):
         return AnswerType.NUMBER
-    if re.match(r"how (?:did|does|do) [\w' ]+ (?:do|fare|finish|perform|rank|vote)\b", rest):
+    if re.match(r"how (?:did|does|do) [\w' ]+ (?:do|fare|finish|perform|rank)\b", rest):
         return AnswerType.NUMBER
     return AnswerType.OTHER
 
@@ -247,9 +263,29 @@ def answer_spans(text: str, wanted: AnswerType, question: str = "") -> list[Span
     whose words all appear in `question` (an answer says something new)."""
     if wanted is AnswerType.OTHER:
         return []
+    if wanted is AnswerType.STATEMENT:
+        return _statements(text, question)
     asked = set(words(question))
-    spans = [s for s in _find(text, wanted) if not _said(s.text, asked)]
-    return spans
+    return [s for s in _find(text, wanted) if not _said(s.text, asked)]
+
+
+def _statements(text: str, question: str) -> list[Span]:
+    """Reporting verbs ("said", "according to") with a name the question asks about just
+    before them (the speaker: "the Kremlin said") or right after ("said the Kremlin").
+    The sentence as a whole is the answer, so these spans are evidence, not a short answer."""
+    from bot.terms import stem
+
+    names = name_phrases(question)
+    if not names:
+        return _find(text, AnswerType.STATEMENT)
+    found = []
+    for verb in _find(text, AnswerType.STATEMENT):
+        before = text[max(0, verb.start - 60) : verb.start]
+        after = text[verb.end : verb.end + 40]
+        near = {stem(w) for w in words(before)[-6:] + words(after)[:2]}
+        if any(mentions(n, near) for n in names):
+            found.append(verb)
+    return found
 
 
 def has_answer(text: str, wanted: AnswerType, question: str = "") -> bool:
@@ -273,6 +309,8 @@ def _find(text: str, wanted: AnswerType) -> list[Span]:
         return [Span(m.start(), m.end(), wanted, m.group()) for m in _DATE.finditer(text)]
     if wanted is AnswerType.DURATION:
         return [Span(m.start(), m.end(), wanted, m.group()) for m in _DURATION.finditer(text)]
+    if wanted is AnswerType.STATEMENT:
+        return [Span(m.start(), m.end(), wanted, m.group()) for m in _REPORTING.finditer(text)]
     return _names(text, wanted)
 
 
@@ -405,3 +443,28 @@ def _mentioned(term: str, terms: set[str]) -> bool:
     if len(term) < 4:
         return False
     return any(t.startswith(term) or (len(t) >= 4 and term.startswith(t)) for t in terms)
+
+
+_ASKING = re.compile(
+    r"\bhow (?:long|many|much|far|old|big|large|high|low|often|soon|fast|close|strong)\b"
+    r"|\b(?:what|which) (?:date|day|year|month|time)\b",
+    re.I,
+)
+_DURATION_VERBS = re.compile(r"\b(?:last|lasted|lasts|take|took|takes|taken)\b", re.I)
+_EVENT_VERBS = re.compile(
+    r"\b(?:happen|happened|happens|occur|occurred|occurs|take place|took place|takes place|"
+    r"held|be held|is held)\b",
+    re.I,
+)
+
+
+def asked_terms_text(question: str) -> str:
+    """The question without the words that only say what kind of answer it wants ("how
+    long ... last", "when did it happen"): an answer holds the fact instead of them."""
+    text = _ASKING.sub(" ", question)
+    wanted = expected_type(question)
+    if wanted is AnswerType.DURATION:
+        text = _DURATION_VERBS.sub(" ", text)
+    if wanted in {AnswerType.DATE, AnswerType.PLACE, AnswerType.DURATION}:
+        text = _EVENT_VERBS.sub(" ", text)
+    return text

@@ -8,7 +8,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from datetime import UTC, date, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 from typing import TYPE_CHECKING
 
 from bot.answer import ExtractiveAnswerer
@@ -22,6 +22,7 @@ from bot.question_check import check_question
 from bot.records import Answer, RetrievedArticle, Timeline, Turn
 from bot.retrieval import Retrieval, Retriever
 from bot.terms import is_follow_up
+from bot.time_prior import Focus, freshness_note, nothing_in_period_note
 from bot.timeline import DEFAULT_LIMIT, TOPIC_NEEDED, TimelineBuilder
 
 if TYPE_CHECKING:
@@ -196,6 +197,8 @@ class Newsbot:
                     today=as_of,
                 )
             timings["generate_ms"] = _ms(mark)
+        today = datetime.now(tz).date()
+        answer.notes = [*answer.notes, *_time_notes(answer, retrieval, today)]
         # Near-duplicate copies were left out by retrieval; say where else the story ran.
         answer.citations = [
             replace(c, also_ran_in=self.store.also_ran_in(c.article_id)) for c in answer.citations
@@ -220,6 +223,23 @@ class Newsbot:
         timeline = builder.build(topic, as_of=as_of, tz=self.settings.tz, limit=limit)
         timeline.timings["total_ms"] = _ms(started)
         return timeline
+
+
+def _time_notes(answer: Answer, retrieval: Retrieval, today: date) -> list[str]:
+    """For a question about a time: how recent the newest source is; or, declined, that
+    nothing from the period answers and what came closest."""
+    fit = retrieval.fit
+    if fit is None or fit.focus is Focus.PLAIN:
+        return []
+    if not answer.declined:
+        return [freshness_note([c.published for c in answer.citations], fit.as_of, today)]
+    best = retrieval.candidates[0] if retrieval.candidates else None
+    if fit.focus is Focus.PERIOD and best is not None and retrieval.query.period is not None:
+        article = best.passage.article
+        if not fit.in_period(article.published):
+            label = retrieval.query.period.label
+            return [nothing_in_period_note(label, article.published, article.headline)]
+    return []
 
 
 def _retrieved(retrieval: Retrieval) -> list[RetrievedArticle]:

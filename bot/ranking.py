@@ -19,6 +19,7 @@ import itertools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -26,22 +27,33 @@ from bot.answer_types import (
     AnswerType,
     Span,
     answer_spans,
+    asked_terms_text,
     expected_type,
     is_question,
     mentions,
     name_phrases,
 )
 from bot.index import SentenceRow
-from bot.terms import content_terms
+from bot.terms import content_terms, stem
 from bot.time_prior import Focus, TimeFit
 
-W_SIMILARITY = 0.6
+W_SIMILARITY = 0.8
 W_OVERLAP = 0.1
-W_CONTEXT = 0.1
-W_TYPE = 0.3
+W_CONTEXT = 0.2
+W_TYPE = 0.2
 W_PASSAGE = 0.05
-W_NAMES = 0.3
+W_NAMES = 0.4
 W_TIME = 0.5
+# Declining asks another question than ranking: not "which sentence answers best" but
+# "does the archive hold this at all". The specific words and names the question gives
+# must be there, so shared words weigh more and the answer type not at all.
+D_SIMILARITY = 0.6
+D_OVERLAP = 0.3
+D_CONTEXT = 0.2
+D_NAMES = 0.4
+
+if TYPE_CHECKING:
+    from bot.retrieval import Passage
 
 IdfFn = Callable[[str], float]
 
@@ -51,7 +63,7 @@ class Candidate:
     """One sentence of a retrieved passage with the features it is scored on."""
 
     sentence: SentenceRow
-    passage: object  # bot.retrieval.Passage
+    passage: Passage
     similarity: float
     overlap: float
     context: float
@@ -59,16 +71,23 @@ class Candidate:
     # true when the question asks for no particular type: nothing is missing)
     passage_score: float  # retrieval's score of its passage relative to the best, in [0, 1]
     names: float  # share of the question's names ("Bank of Japan") that its article names
+    # (names of two words or more: a lone capitalised word is often an adjective, "French")
     prior: float
-    quality: float  # the evidence, time aside: what declining looks at
+    quality: float  # the evidence, time aside
     score: float  # quality and time: what ranking looks at
     spans: tuple[Span, ...] = field(default=(), compare=False)
 
 
-def overlap_score(question_terms: set[str], terms: set[str], idf: IdfFn) -> float:
-    """Share of the question's IDF weight that `terms` contain."""
+def overlap_score(
+    question_terms: set[str], terms: set[str], idf: IdfFn, names: frozenset[str] = frozenset()
+) -> float:
+    """Share of the question's IDF weight that `terms` contain. Terms of the question's
+    names also match their demonyms and inflections ("Russia": "Russian")."""
     total = sum(idf(t) for t in question_terms)
-    return sum(idf(t) for t in question_terms if t in terms) / total if total else 0.0
+    if not total:
+        return 0.0
+    found = sum(idf(t) for t in question_terms if t in terms or (t in names and mentions(t, terms)))
+    return found / total
 
 
 def quality(
@@ -91,7 +110,7 @@ def time_term(prior: float) -> float:
 def score_candidates(
     question: str,
     query_vector: np.ndarray,
-    passages: Sequence,  # Sequence[bot.retrieval.Passage]
+    passages: Sequence[Passage],
     sentences: Sequence[SentenceRow],
     idf: IdfFn = lambda _: 1.0,
     fit: TimeFit | None = None,
@@ -103,8 +122,10 @@ def score_candidates(
     if not rows:
         return []
     wanted = expected_type(question) if wanted is None else wanted
-    q_terms = set(content_terms(question))
-    q_names = name_phrases(question)
+    q_terms = set(content_terms(asked_terms_text(question)))
+    phrases = name_phrases(question)
+    name_words = frozenset(stem(w) for n in phrases for w in n.split())
+    q_names = [n for n in phrases if " " in n]
     named: dict[int, float] = {}
     top = max((p.score for p in passages), default=0.0) or 1.0
     sims = np.stack([s.vector for s in rows]) @ query_vector
@@ -120,8 +141,8 @@ def score_candidates(
         before = previous.get(s.id)
         context_terms = terms | set(content_terms(body[before[0] : before[1]] if before else ""))
         spans = tuple(answer_spans(text, wanted, question))
-        overlap = overlap_score(q_terms, terms, idf)
-        context = overlap_score(q_terms, context_terms, idf)
+        overlap = overlap_score(q_terms, terms, idf, name_words)
+        context = overlap_score(q_terms, context_terms, idf, name_words)
         passage_score = p.score / top
         if p.article.id not in named:
             named[p.article.id] = _names_share(q_names, p.article.headline + "\n" + body)
@@ -175,6 +196,12 @@ def decision_score(best: Candidate, fit: TimeFit | None) -> float:
     """What declining compares with the threshold: the evidence itself, and for a question
     that names a period also the time (a look-alike from another month doesn't answer
     "this week"); for "latest"/"now" an old article still answers when it is all there is."""
+    evidence = (
+        D_SIMILARITY * best.similarity
+        + D_OVERLAP * best.overlap
+        + D_CONTEXT * best.context
+        + D_NAMES * best.names
+    )
     if fit is not None and fit.focus is Focus.PERIOD:
-        return best.quality + time_term(best.prior)
-    return best.quality
+        return evidence + time_term(best.prior)
+    return evidence

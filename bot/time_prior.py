@@ -109,3 +109,36 @@ def asks_for_recent(question: str) -> bool:
     """ "What is the rate now?", "the latest", "still", "who is the mayor?": questions about
     the newest state of things."""
     return bool(_RECENCY.search(question) or _CURRENT_STATE.search(question))
+
+
+def age_phrase(days: int) -> str:
+    """ "the same day", "3 days", "2 weeks", "5 months", "2 years": how old, for a note."""
+    if days <= 0:
+        return "the same day"
+    for unit, size in (("year", 365), ("month", 30), ("week", 7), ("day", 1)):
+        if days >= size * (2 if unit != "day" else 1):
+            n = days // size
+            return f"{n} {unit}{'s' if n != 1 else ''}"
+    return f"{days} days"
+
+
+def freshness_note(published: list[datetime | None], as_of: date, today: date) -> str:
+    """How recent the newest of the sources is, for a question about a time."""
+    dated = [p for p in published if p is not None]
+    if not dated:
+        return "The sources are undated."
+    newest = max(dated).date()
+    age = age_phrase((as_of - newest).days)
+    if age == "the same day":
+        when = "the same day" if as_of != today else "today"
+    else:
+        when = f"{age} ago" if as_of == today else f"{age} before {as_of.isoformat()}"
+    return f"Newest source published {newest.isoformat()} ({when})."
+
+
+def nothing_in_period_note(label: str, closest: datetime | None, headline: str) -> str:
+    """Why a question about a period was declined, and what came closest."""
+    when = closest.date().isoformat() if closest else "undated"
+    return (
+        f"No article published {label} answers this; the closest match is from {when}: {headline}"
+    )

@@ -110,6 +110,9 @@ def test_ask_reports_the_period_it_searched(newsbot: Newsbot, news: IndexReader)
     answer = newsbot.ask("What budget did the council approve last week?", as_of=date(2018, 2, 12))
     assert not answer.declined
     assert "5 million" in answer.text
-    assert answer.notes == ["Preferred articles published last week (2018-02-05 to 2018-02-11)."]
+    assert answer.notes == [
+        "Preferred articles published last week (2018-02-05 to 2018-02-11).",
+        "Newest source published 2018-02-06 (6 days before 2018-02-12).",
+    ]
     none = newsbot.ask("from:bbc What budget did the council approve?")
     assert none.declined and none.notes == ["No indexed article is from bbc."]

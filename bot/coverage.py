@@ -18,7 +18,7 @@ rate decisions or two elections read alike, but name other places, people or mon
   article never mentions (bot/figures.py). One line per answer, the newest such
   article's; none when unsure.
 
-The thresholds were set on the dated news set (see the docs' "Newer coverage" page): the
+The thresholds were set on the dated news set (docs/news-context.md): the
 close-match ones so that the same story retold passes and a look-alike from another
 week or another place does not.
 """

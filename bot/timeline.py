@@ -56,7 +56,7 @@ SAME_SENTENCE = 0.95
 # earlier entries said, plus the share of its figures and names the story hasn't had and
 # a new figure of its own, plus a small lead bonus falling with its position.
 # Chosen by reading the timelines of the news set's recurring stories (rate decisions,
-# elections, storms) and of tests/data/story/: see the docs' "The story so far".
+# elections, storms) and of tests/data/story/: see docs/news-context.md.
 W_TOPIC = 0.3
 W_HEADLINE = 0.7
 W_REDUNDANCY = 0.4

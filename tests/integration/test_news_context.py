@@ -172,3 +172,54 @@ def test_the_commands_show_it(cli: Callable[..., Result]) -> None:
     chat = cli("chat", "--as-of", "2021-03-04", input=script)
     assert "Figures differ:" in chat.output and "Newer coverage:\n  newer than [1]" in chat.output
     assert "The story so far: Millbrook chemical plant fire (4 entries" in chat.output
+
+
+def test_slack_shows_it_over_the_real_wire(bot: Newsbot, story_index: Path, tmp_path: Path) -> None:
+    """A mention and a `timeline:` /ask, answered by the real bot through the bolt app over
+    HTTP, posted to the fake Slack: the figures line, dated sources, newer and related
+    coverage as context blocks; the story so far with its dated sources."""
+    from tests.slack.conftest import SIGNING_SECRET, mention, serve_bot
+    from tests.slack.fake_slack import BOT_TOKEN, FakeSlack
+
+    with FakeSlack() as fake_slack:
+        settings = Settings(
+            index=story_index,
+            slack_bot_token=BOT_TOKEN,
+            slack_signing_secret=SIGNING_SECRET,
+            slack_api_url=fake_slack.api_url,
+            feedback_db=tmp_path / "feedback.sqlite",
+            _env_file=None,  # type: ignore[call-arg]
+        )
+        with serve_bot(
+            settings,
+            lambda q, history: bot.ask(q, history=history),
+            timeline_fn=lambda topic: bot.timeline(topic),
+        ) as slack:
+            slack.event(mention(fake_slack, PRECAUTION))
+            post = fake_slack.wait_for("chat.postMessage", timeout=60)[0]
+            url = fake_slack.response_url("timeline")
+            slack.command("timeline: Millbrook chemical plant fire", response_url=url)
+            told = fake_slack.wait_for("response_url", timeout=60)[0]
+            fake_slack.settle(quiet=0.3)
+
+    contexts = [b["elements"][0]["text"] for b in post.args["blocks"] if b["type"] == "context"]
+    assert contexts[0].startswith("*Figures differ:* At least 300 residents were evacuated (")
+    assert contexts[0].endswith(
+        "→ About 1,600 residents have now been evacuated (Coastal Wire, 4 Mar)"
+    )
+    assert re.match(r"\*\[1\]\* (Millbrook Ledger|Coastal Wire) · 2 Mar 2021 — ", contexts[1])
+    # as of today: the newest on the story first, the figure's article among them
+    assert contexts[2:4] == [
+        "*Newer coverage:* Millbrook plant fire put out after three days — Coastal Wire, "
+        "5 Mar 2021",
+        "*Newer coverage:* Millbrook fire still burning as evacuation grows — Coastal Wire, "
+        "4 Mar 2021",
+    ]
+    assert sum(c.startswith("*Related coverage:* ") for c in contexts) == 1
+    blocks = told.args["blocks"]
+    [story] = [b["text"]["text"] for b in blocks if b["type"] == "section"]
+    assert story.startswith("The story so far: Millbrook chemical plant fire (7 entries")
+    assert "\n4 Mar 2021 · Coastal Wire: About 1,600 residents have now been evacuated" in story
+    sources = [b["elements"][0]["text"] for b in blocks if b["type"] == "context"]
+    assert sources[0] == "Question: timeline: Millbrook chemical plant fire"
+    assert sources[-1].startswith("*[7]* Coastal Wire · 20 Mar 2021 — ")

@@ -20,6 +20,7 @@ from bot.records import (
 )
 
 JSON_SCHEMA_VERSION = 1
+NEWER_LINES = 2  # newer coverage named under an answer's sources: short enough to read out
 
 Emphasis = Callable[[str], str]
 
@@ -128,13 +129,19 @@ def newer_coverage(answer: Answer) -> list[tuple[int, Coverage]]:
     return out
 
 
+def newer_coverage_shown(answer: Answer) -> list[tuple[int, Coverage]]:
+    """The newer coverage named under the sources: at most NEWER_LINES, the first
+    source's first (the REPL's /sources and --json have all of it)."""
+    return newer_coverage(answer)[:NEWER_LINES]
+
+
 def newer_coverage_lines(answer: Answer) -> list[str]:
     """'Newer coverage: Headline — Reuters, 9 Feb 2018' (with the marker it is newer than
     when the answer has several sources)."""
     several = len(answer.citations) > 1
     return [
         f"Newer coverage{f' than [{m}]' if several else ''}: {listed(n)}"
-        for m, n in newer_coverage(answer)
+        for m, n in newer_coverage_shown(answer)
     ]
 
 
@@ -148,7 +155,7 @@ def newer_detail(marker: int, n: Coverage) -> str:
 def related_coverage(answer: Answer, limit: int = 3) -> list[RetrievedArticle]:
     """Retrieved articles the answer doesn't cite or name as newer coverage, best first."""
     shown = {c.article_id for c in answer.citations}
-    shown |= {n.article_id for _, n in newer_coverage(answer)}
+    shown |= {n.article_id for _, n in newer_coverage_shown(answer)}
     return [r for r in answer.retrieved if r.article_id not in shown][:limit]
 
 

@@ -19,7 +19,7 @@ from bot.render import (
     byline,
     figures_line,
     listed_meta,
-    newer_coverage,
+    newer_coverage_shown,
     related_coverage,
     short_answer_at,
 )
@@ -282,7 +282,7 @@ def answer_messages(
         tail += _context(["*Closest articles:*", *lines])
     elif answer.citations:
         tail += _context([source_mrkdwn(c, f"[{c.marker}]") for c in answer.citations])
-        tail += _context([coverage_mrkdwn(answer, m, n) for m, n in newer_coverage(answer)])
+        tail += _context([coverage_mrkdwn(answer, m, n) for m, n in newer_coverage_shown(answer)])
         tail += related_block(answer)
     if answer_id:
         tail.append(actions_block(answer_id, share=share))

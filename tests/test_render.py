@@ -16,6 +16,7 @@ from bot.records import (
 from bot.render import (
     figures_line,
     newer_coverage_lines,
+    related_coverage,
     source_line,
     sources_text,
     to_json,
@@ -228,6 +229,24 @@ def test_several_sources_name_the_one_a_newer_article_follows() -> None:
         "Newer coverage than [1]: Toll rises to 150 — AP, 9 Feb 2018",
         "Newer coverage than [2]: Ceasefire agreed — AP, 10 Feb 2018",
     ]
+
+
+def test_at_most_two_newer_coverage_lines_the_rest_in_sources_and_json() -> None:
+    a = context_answer()
+    first = a.citations[0]
+    a.citations[0] = replace(
+        first, newer_coverage=(_newer(8, "Toll rises to 150", 9, True), _newer(9, "Talks", 9))
+    )
+    a.citations.append(replace(first, marker=2, article_id=20,
+                               newer_coverage=(_newer(10, "Aid arrives", 10),)))  # fmt: skip
+    assert newer_coverage_lines(a) == [
+        "Newer coverage than [1]: Toll rises to 150 — AP, 9 Feb 2018",
+        "Newer coverage than [1]: Talks — AP, 9 Feb 2018",
+    ]
+    # the one not named there is still retrieved coverage, shown once as related
+    assert [r.article_id for r in related_coverage(a)] == [10, 11, 12]
+    assert "newer than [2], a close match: AP · 10 Feb 2018 — Aid arrives" in sources_text(a)
+    assert to_json(a)["citations"][1]["newer_coverage"][0]["headline"] == "Aid arrives"
 
 
 def test_sources_text_has_the_full_detail() -> None:

@@ -18,9 +18,9 @@ rate decisions or two elections read alike, but name other places, people or mon
   article never mentions (bot/figures.py). One line per answer, the newest such
   article's; none when unsure.
 
-The thresholds were set on the dated news set (docs/news-context.md): the
-close-match ones so that the same story retold passes and a look-alike from another
-week or another place does not.
+The close-match thresholds let the same story retold pass and keep a look-alike from
+another week or another place out (tests/data/story/ and tests/test_coverage.py hold
+both); docs/news-context.md gives what they did on the dated news set.
 """
 
 from __future__ import annotations

@@ -54,6 +54,9 @@ LEAD_SENTENCES = 3
 SAME_SENTENCE = 0.95
 # Two figures count the same thing only in sentences at least this near in meaning.
 FIGURE_SENTENCE_MIN = 0.6
+# Related coverage: a retrieved article whose whole text is this near a cited one's (the
+# same broad topic; a small archive's unrelated local news stays under it).
+RELATED_MIN = 0.4
 
 
 @dataclass(frozen=True)
@@ -273,7 +276,28 @@ class CoverageFinder:
                 change = figure_change(c, cited, sentences, stories)
         answer.citations = citations
         answer.figures_differ = change
+        answer.related = self.related(answer)
         return answer
+
+    def related(self, answer: Answer) -> tuple[int, ...]:
+        """The retrieved articles, not cited, whose text is near a cited article's, in
+        retrieval's order."""
+        cited_ids = [c.article_id for c in answer.citations]
+        others = [r.article_id for r in answer.retrieved if r.article_id not in cited_ids]
+        if not others:
+            return ()
+        sentences = self._sentences([*dict.fromkeys(cited_ids), *others])
+        cited = [centroid([s.vector for s in sentences.get(i, [])]) for i in cited_ids]
+        mine = [c for c in cited if c is not None]
+        if not mine:
+            return ()
+        near = np.stack(mine)
+        out = []
+        for i in others:
+            center = centroid([s.vector for s in sentences.get(i, [])])
+            if center is not None and float((near @ center).max()) >= RELATED_MIN:
+                out.append(i)
+        return tuple(out)
 
     def stories(
         self, article_id: int, cutoff: datetime | None

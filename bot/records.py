@@ -129,6 +129,9 @@ class Answer:
     verification: Verification | None = None  # set when a model's answer was checked
     short_answer: ShortAnswer | None = None  # the key fact, when it is a span of a quote
     figures_differ: FigureChange | None = None  # a newer/parallel figure for the same thing
+    # Retrieved articles, not cited, on the cited stories' topic (bot/coverage.py), best
+    # first; None when not looked for (then every retrieved article not cited counts).
+    related: tuple[int, ...] | None = None
 
 
 @dataclass(frozen=True)

@@ -153,10 +153,16 @@ def newer_detail(marker: int, n: Coverage) -> str:
 
 
 def related_coverage(answer: Answer, limit: int = 3) -> list[RetrievedArticle]:
-    """Retrieved articles the answer doesn't cite or name as newer coverage, best first."""
+    """Retrieved articles on the answer's topic (`Answer.related`) that it doesn't cite or
+    name as newer coverage, best first."""
     shown = {c.article_id for c in answer.citations}
     shown |= {n.article_id for _, n in newer_coverage_shown(answer)}
-    return [r for r in answer.retrieved if r.article_id not in shown][:limit]
+    related = None if answer.related is None else set(answer.related)
+    return [
+        r
+        for r in answer.retrieved
+        if r.article_id not in shown and (related is None or r.article_id in related)
+    ][:limit]
 
 
 def _short_day(f: Figure, other: Figure) -> str:
@@ -397,6 +403,7 @@ def to_json(answer: Answer) -> dict[str, Any]:
         "model": answer.model,
         "verification": _verification_json(answer.verification),
         "figures_differ": _figures_json(answer.figures_differ),
+        "related_coverage": None if answer.related is None else list(answer.related),
         **({"short_answer": _short_json(answer.short_answer)} if answer.short_answer else {}),
     }
 
@@ -452,6 +459,7 @@ def from_json(data: dict[str, Any]) -> Answer:
         else None,
         short_answer=ShortAnswer(**data["short_answer"]) if data.get("short_answer") else None,
         figures_differ=_figures_from(data.get("figures_differ")),
+        related=None if data.get("related_coverage") is None else tuple(data["related_coverage"]),
     )
 
 

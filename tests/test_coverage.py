@@ -7,6 +7,7 @@ backends with a wire story updated the next day.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -31,8 +32,8 @@ from bot.coverage import (
 )
 from bot.index import ArticleRow, IndexReader, SentenceRow
 from bot.ingest import ingest
-from bot.records import Answer
-from bot.render import figures_line
+from bot.records import Answer, RetrievedArticle
+from bot.render import figures_line, from_json, related_coverage, to_json
 from tests.conftest import write_article
 from tests.fakes import FakeEncoder, bag_of_words
 
@@ -282,3 +283,21 @@ def test_nothing_after_the_as_of_day_counts(landslide: IndexReader, encoder: Fak
 def test_a_declined_answer_is_left_alone(landslide: IndexReader, encoder: FakeEncoder) -> None:
     declined = Answer("Who?", "I couldn't find that in the indexed articles.", True)
     assert CoverageFinder(landslide, encoder).add_to(declined, None) is declined
+
+
+def test_related_coverage_is_what_was_retrieved_on_the_cited_topic(
+    landslide: IndexReader, encoder: FakeEncoder
+) -> None:
+    rows = _by_headline(landslide)
+    v1, v2 = rows["Landslide buries mountain village"], rows["Landslide death toll rises"]
+    zoo = rows["Panda born at zoo"]
+    answer = _answer_citing(v1, "Over 100 people")
+    answer.retrieved = [
+        RetrievedArticle(rank, a.id, a.headline, a.attribution, a.published, None, "x", 0.1)
+        for rank, a in enumerate((v1, zoo, v2), start=1)
+    ]
+    # as of the first day, the update is not newer coverage; it is still not cited
+    done = CoverageFinder(landslide, encoder).add_to(answer, datetime(2021, 5, 11, tzinfo=UTC))
+    assert done.related == (v2.id,)  # the panda shares no words with the landslide
+    assert [r.headline for r in related_coverage(done)] == ["Landslide death toll rises"]
+    assert from_json(json.loads(json.dumps(to_json(done)))).related == (v2.id,)

@@ -107,6 +107,7 @@ def test_json_is_stable_and_serialisable() -> None:
         "model",
         "verification",
         "figures_differ",
+        "related_coverage",
     ]
     assert data["citations"][0] == {
         "marker": 1,
@@ -122,7 +123,7 @@ def test_json_is_stable_and_serialisable() -> None:
         "also_ran_in": [],
         "newer_coverage": [],
     }
-    assert data["figures_differ"] is None
+    assert data["figures_differ"] is None and data["related_coverage"] is None
     assert data["retrieved"][0]["score"] == 0.71
     json.dumps(data)
 

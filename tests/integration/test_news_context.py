@@ -112,6 +112,13 @@ def test_only_the_sources_used_then_related_coverage_once(bot: Newsbot) -> None:
     cited = {c.article_id for c in answer.citations}
     related = related_coverage(answer)
     assert 0 < len(related) <= 3 and not cited & {r.article_id for r in related}
+    # retrieved but about something else: not related coverage
+    precaution = bot.ask(PRECAUTION, as_of=date(2021, 3, 4))
+    assert any(r.headline == "Millbrook school board approves budget" for r in precaution.retrieved)
+    assert [r.headline for r in related_coverage(precaution)] == [
+        "Warehouse fire in Eastport forces evacuations",
+        "Oakdale opens shelters for Millbrook fire evacuees",
+    ]
     text = to_text(answer)
     assert text.count("Millbrook plant fire put out after three days") == 1
     assert "Related coverage:\n  " in text

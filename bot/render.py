@@ -20,6 +20,7 @@ from bot.records import (
 )
 
 JSON_SCHEMA_VERSION = 1
+MAX_OUTLET_CHARS = 40  # a credits line longer than this shows its first names
 NEWER_LINES = 2  # newer coverage named under an answer's sources: short enough to read out
 
 Emphasis = Callable[[str], str]
@@ -74,11 +75,26 @@ def display_path(path: str) -> str:
 Dated = Citation | RetrievedArticle | Coverage | Figure
 
 
+def outlet(attribution: str | None) -> str | None:
+    """The attribution as shown next to a marker: a long credits line ("AP, The
+    Independent, Radio Free Europe/Radio Liberty, …") keeps its first names, so the date
+    stays near the marker (`/sources` has it in full)."""
+    if attribution is None or len(attribution) <= MAX_OUTLET_CHARS:
+        return attribution
+    names = [n.strip() for n in attribution.split(",")]
+    kept: list[str] = []
+    for name in names:
+        if kept and len(", ".join([*kept, name])) > MAX_OUTLET_CHARS:
+            break
+        kept.append(name)
+    return ", ".join(kept) + ", …" if len(kept) < len(names) else attribution
+
+
 def byline(item: Dated) -> str:
     """'AP · 8 Feb 2018': the outlet (when known) and the day it was published, or
     'undated', so every piece of evidence says when it was published."""
     day = display_day(item.published) if item.published else "undated"
-    return " · ".join(x for x in (item.attribution, day) if x)
+    return " · ".join(x for x in (outlet(item.attribution), day) if x)
 
 
 def source_line(c: Citation) -> str:
@@ -88,6 +104,8 @@ def source_line(c: Citation) -> str:
 
 def full_source(c: Citation) -> str:
     lines = [source_line(c)]
+    if c.attribution and outlet(c.attribution) != c.attribution:
+        lines.append(f"    credits: {c.attribution}")
     if c.also_ran_in:
         lines.append(f"    also ran in: {', '.join(c.also_ran_in)}")
     if c.url:
@@ -104,7 +122,7 @@ def listed(item: RetrievedArticle | Coverage) -> str:
 
 def listed_meta(item: RetrievedArticle | Coverage) -> str:
     day = display_day(item.published) if item.published else "undated"
-    return ", ".join(x for x in (item.attribution, day) if x)
+    return ", ".join(x for x in (outlet(item.attribution), day) if x)
 
 
 def closest_articles(answer: Answer, limit: int = 3) -> str:
@@ -174,7 +192,7 @@ def _short_day(f: Figure, other: Figure) -> str:
 
 
 def figure_source(f: Figure, other: Figure) -> str:
-    return ", ".join(x for x in (f.attribution or f.headline, _short_day(f, other)) if x)
+    return ", ".join(x for x in (outlet(f.attribution) or f.headline, _short_day(f, other)) if x)
 
 
 def figures_line(change: FigureChange) -> str:

@@ -279,3 +279,14 @@ def test_json_carries_newer_coverage_and_figures_and_reads_back() -> None:
     assert figures["cited"]["text"] == "Over 100 troops were reported killed"
     assert figures["other"]["quote"] == "Officials said 150 troops were killed."
     assert from_json(json.loads(json.dumps(data))) == original
+
+
+def test_a_long_credits_line_keeps_its_first_names_next_to_the_marker() -> None:
+    credits = "AP, The Independent, Radio Free Europe/Radio Liberty, Moscow Times, TASS"
+    c = replace(answer().citations[0], attribution=credits)
+    assert source_line(c) == "[1] AP, The Independent, … · 8 Feb 2018 — Strikes in Syria"
+    assert f"\n    credits: {credits}\n" in to_text(replace(answer(), citations=[c]))
+    one_long_name = "The Riverton Valley Evening Herald and Morning Post"
+    assert source_line(replace(c, attribution=one_long_name)).startswith(
+        f"[1] {one_long_name} · 8 Feb"
+    )  # a single name is never cut

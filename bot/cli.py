@@ -63,7 +63,7 @@ def user_errors(func: F) -> F:
             from bot.safe_text import terminal_text as safe
 
             message = safe(str(exc))
-            hint = "'question'"
+            hint = f"'{_argument_name(kwargs.get('ctx'))}'"
             raise typer.BadParameter(message[:1].lower() + message[1:], param_hint=hint) from None
         except Exception as exc:
             log.debug("failure", exc_info=exc)
@@ -71,6 +71,13 @@ def user_errors(func: F) -> F:
             raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def _argument_name(ctx: object) -> str:
+    """The command's first argument ("question", "topic"), for usage errors."""
+    params = getattr(getattr(ctx, "command", None), "params", [])
+    names = (p.name for p in params if getattr(p, "param_type_name", "") == "argument")
+    return next((n for n in names if n), "question")
 
 
 @app.callback()
@@ -256,6 +263,36 @@ def ask(
 
 @app.command()
 @user_errors
+def timeline(
+    ctx: typer.Context,
+    topic: Annotated[str, typer.Argument(help="What the story is about, in quotes.")],
+    limit: Annotated[
+        int,
+        typer.Option(
+            min=0, help="At most this many entries (0: all); the first and the latest stay."
+        ),
+    ] = 12,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the timeline as JSON.")] = False,
+    as_of: AsOf = None,
+) -> None:
+    """The story so far: one verbatim sentence per dated article about TOPIC, oldest first.
+
+    Wire copies appear once. Filters work as in questions: from:OUTLET, after:/before:/on:,
+    and time phrases such as "in March 2018" (which here restrict the timeline to them).
+    """
+    from bot.progress import Activity
+    from bot.render import timeline_json, timeline_text
+
+    with Activity("building the timeline"):
+        story = _state(ctx).newsbot().timeline(topic, as_of=_date(as_of), limit=limit)
+    if as_json:
+        typer.echo(json.dumps(timeline_json(story), ensure_ascii=False, indent=2))
+    else:
+        typer.echo(timeline_text(story))
+
+
+@app.command()
+@user_errors
 def chat(
     ctx: typer.Context,
     question: Annotated[
@@ -288,6 +325,7 @@ def chat(
         debug=state.debug,
         write=lambda text: typer.echo(terminal_text(text), nl=False),  # a model's stream
         strong=_emphasis(),
+        timeline=lambda topic: bot.timeline(topic, as_of=_date(as_of)),
     )
     with Activity("loading the model and index"):
         bot.warm_up()
@@ -663,6 +701,7 @@ def slack(
     front.run(
         settings,
         lambda question, history: bot.ask(question, history=history),
+        timeline_fn=lambda topic: bot.timeline(topic),
         http=http,
         host=host,
         port=port,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -12,15 +13,18 @@ from typing import TYPE_CHECKING
 
 from bot.answer import ExtractiveAnswerer
 from bot.config import Settings
+from bot.coverage import CoverageFinder
 from bot.embeddings import Encoder, get_encoder
+from bot.errors import QuestionError
 from bot.index import IndexReader, open_index
 from bot.query import Query, parse_query
 from bot.question_check import check_question
-from bot.records import Answer, RetrievedArticle, Turn
+from bot.records import Answer, RetrievedArticle, Timeline, Turn
 from bot.retrieval import Retrieval, Retriever
 from bot.safe_text import valid_unicode
 from bot.terms import content_terms, is_follow_up
 from bot.time_prior import Focus, freshness_note, nothing_in_period_note
+from bot.timeline import DEFAULT_LIMIT, TOPIC_NEEDED, TimelineBuilder
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -212,8 +216,26 @@ class Newsbot:
         answer.citations = [
             replace(c, also_ran_in=self.store.also_ran_in(c.article_id)) for c in answer.citations
         ]
-        timings["total_ms"] = _ms(started)
+        mark = time.perf_counter()
+        # Newer coverage and changed figures: only what exists on the as-of day counts.
+        cutoff = parse_query(question, as_of, tz).cutoff
+        answer = CoverageFinder(self.store, self.encoder).add_to(answer, cutoff)
+        answer.timings["coverage_ms"] = _ms(mark)
+        answer.timings["total_ms"] = _ms(started)
         return answer
+
+    def timeline(
+        self, topic: str, *, as_of: date | None = None, limit: int = DEFAULT_LIMIT
+    ) -> Timeline:
+        """The story so far about `topic`, oldest first (bot/timeline.py); `limit` 0: all."""
+        started = time.perf_counter()
+        if not re.search(r"\w", topic):
+            raise QuestionError(TOPIC_NEEDED)
+        topic = check_question(topic, self.settings.max_question_chars)
+        builder = TimelineBuilder(self.store, self.encoder)
+        timeline = builder.build(topic, as_of=as_of, tz=self.settings.tz, limit=limit)
+        timeline.timings["total_ms"] = _ms(started)
+        return timeline
 
 
 def _time_notes(answer: Answer, retrieval: Retrieval, today: date) -> list[str]:

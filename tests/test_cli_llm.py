@@ -78,7 +78,7 @@ def test_chat_streams_then_prints_the_verified_answer(run) -> None:  # type: ign
     assert (
         BAD + "\n\nVerified answer:\n" + GOOD + "\n\nVerification removed 2 of 3" in result.output
     )
-    assert "Sources:\n[1] Mayor resigns — Gazette · 2018-02-05" in result.output
+    assert "Sources:\n[1] Gazette · 5 Feb 2018 — Mayor resigns" in result.output
 
 
 def test_environment_model_and_llm_none(run, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]

@@ -344,6 +344,16 @@ class EmbeddedIndex:
                 names.setdefault(name)
         return tuple(names)
 
+    def story_articles(self, article_id: int) -> list[int]:
+        rows = self._rows(
+            "SELECT o.article_id FROM article_meta m JOIN article_meta o "
+            "ON o.story_id = m.story_id AND o.article_id != m.article_id "
+            "JOIN articles a ON a.id = o.article_id WHERE m.article_id = ? "
+            "ORDER BY a.published_ts IS NULL, a.published_ts, a.id",
+            (article_id,),
+        )
+        return [r[0] for r in rows]
+
     def _first_source_name(self, article_id: int) -> str | None:
         rows = self._rows(
             "SELECT path FROM sources WHERE article_id=? ORDER BY rowid LIMIT 1", (article_id,)

@@ -242,4 +242,4 @@ def test_installed_command_with_a_model(seed_index: Path, tmp_path: Path) -> Non
     assert data["verification"]["changed"] is True
     assert chat.returncode == 0, chat.stderr
     assert INVENTED + "\n\nVerified answer:\n" + VEALE in chat.stdout
-    assert "Sources:\n[1] US coalition strikes at pro-Assad forces" in chat.stdout
+    assert "Sources:\n[1] AP, The Independent, … · undated — US coalition strikes" in chat.stdout

@@ -273,9 +273,13 @@ def bot_factory(
     with ExitStack() as running:
 
         def start(
-            settings: Settings = slack_settings, ask_fn: Any = ask, post_interval: float = 0.0
+            settings: Settings = slack_settings,
+            ask_fn: Any = ask,
+            post_interval: float = 0.0,
+            timeline_fn: Any = None,
         ) -> BotOverHttp:
-            return running.enter_context(serve_bot(settings, ask_fn, post_interval=post_interval))
+            bot = serve_bot(settings, ask_fn, post_interval=post_interval, timeline_fn=timeline_fn)
+            return running.enter_context(bot)
 
         yield start
         fake_slack.settle(quiet=0.3)

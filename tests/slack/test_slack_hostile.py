@@ -60,7 +60,9 @@ def test_a_question_with_a_lone_surrogate_is_answered(
     newsbot_bot: BotOverHttp, fake_slack: FakeSlack
 ) -> None:
     text = answer_to(newsbot_bot, fake_slack, "When did the harbour bridge \ud800 reopen?")
-    assert text.startswith("The harbour bridge reopened on Sunday")
+    assert text.replace("*", "").startswith(
+        "The harbour bridge reopened on Sunday"
+    )  # bold: the date
 
 
 def test_planted_instructions_are_not_the_answer_in_slack(

@@ -75,7 +75,7 @@ def test_mention_gets_a_threaded_reply_with_sources(
     assert [b["type"] for b in blocks] == ["section", "context", "actions"]
     assert blocks[0]["text"]["text"] == "The mayor resigned on Monday. [1]"
     assert blocks[1]["elements"][0]["text"] == (
-        "*[1]* <https://gazette.example/mayor|Mayor resigns> · Gazette · 2018-02-05"
+        "*[1]* Gazette · 5 Feb 2018 — <https://gazette.example/mayor|Mayor resigns>"
     )
     buttons = [e["action_id"] for e in blocks[2]["elements"]]
     assert buttons == [FEEDBACK_UP, FEEDBACK_DOWN]
@@ -547,8 +547,8 @@ def test_article_text_cannot_ping_mention_or_link(
     source = post.args["blocks"][1]["elements"][0]["text"]
     # the only link is ours: the article's own URL, with its < > percent-encoded
     assert source == (
-        "*[1]* <https://gazette.example/flood?a=1&amp;b=%3C2%3E|Council &lt;!here&gt; warns staff>"
-        " · Gazette &lt;!everyone&gt;"
+        "*[1]* Gazette &lt;!everyone&gt; · undated — "
+        "<https://gazette.example/flood?a=1&amp;b=%3C2%3E|Council &lt;!here&gt; warns staff>"
     )
     assert all(obj["verbatim"] is True for obj in mrkdwn_objects(post.args["blocks"]))
     assert post.args["parse"] == "none" and post.args["link_names"] is False
@@ -575,8 +575,8 @@ def test_formatting_marks_and_emoji_codes_from_articles_show_as_typed(
     )
     assert question == f"Question: Is {z}_{z}this{z}_{z} :{z}100: bold{z}*{z}?"
     assert source == (
-        f"*[1]* <https://gazette.example/mayor|{z}*{z}Breaking{z}*{z}: fire :{z}fire: in the_city>"
-        " · Gazette · 2018-02-05"
+        "*[1]* Gazette · 5 Feb 2018 — "
+        f"<https://gazette.example/mayor|{z}*{z}Breaking{z}*{z}: fire :{z}fire: in the_city>"
     )
     assert post.args["text"] == section  # the notification reads the same
     assert unescape(section) == text  # nothing else changed: the invisible marks go on reading
@@ -633,7 +633,7 @@ def test_a_source_too_long_for_slack_loses_its_link_not_the_answer(
     assert post.args["text"] == "The mayor resigned on Monday. [1]"
     [source] = [b["elements"][0]["text"] for b in post.args["blocks"] if b["type"] == "context"]
     assert len(source) <= 3000
-    assert source.startswith("*[1]* " + "&amp;" * 300 + " · Gazette · 2018-02-05")
+    assert source.startswith("*[1]* Gazette · 5 Feb 2018 — " + "&amp;" * 300)
     assert "<https://" not in source  # the link didn't fit; the headline did
 
 

@@ -173,7 +173,8 @@ def period(value: str, *, tz: tzinfo = UTC, today: date | None = None) -> tuple[
     moment = _moment(text, tz)
     if moment is not None:
         return moment
-    parsed = parse_date(text)  # absolute free text with day, month and year
+    # Absolute free text with day, month and year; a time in it is the newsroom's.
+    parsed = parse_date(text, getattr(tz, "key", None) or "UTC")
     if parsed is not None:
         if parsed.timetz().replace(tzinfo=None) == time.min:
             return _whole_day(parsed.date(), tz)

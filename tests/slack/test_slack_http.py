@@ -438,6 +438,46 @@ def test_a_retry_of_an_event_never_received_is_answered(
     assert len(fake_slack.calls_to("chat.postMessage")) == 1 and len(ask.calls) == 1
 
 
+@pytest.mark.parametrize("first", ["app_mention", "message.im"])
+def test_one_message_delivered_as_a_mention_and_as_a_dm_is_answered_once(
+    bot: BotOverHttp,
+    fake_slack: FakeSlack,
+    ask: ScriptedAsk,
+    caplog: pytest.LogCaptureFixture,
+    first: str,
+) -> None:
+    """A DM that mentions the bot comes as two events with their own event ids: the dedupe
+    key is the message (channel and ts), not the event."""
+    log_everything(caplog)
+    im = direct_message(fake_slack, f"<@{BOT_USER_ID}> When did the mayor resign?")
+    deliveries = {
+        "app_mention": ({**im, "type": "app_mention"}, "EvAsMention"),
+        "message.im": (im, "EvAsMessage"),
+    }
+    second = "message.im" if first == "app_mention" else "app_mention"
+    for kind in (first, second):
+        event, event_id = deliveries[kind]
+        assert bot.event(event, event_id=event_id).status == 200  # both acknowledged
+    # The second is dropped before it is acknowledged, so this holds without waiting.
+    dropped = [r.getMessage() for r in caplog.records if r.getMessage().startswith("dropped")]
+    assert dropped == [f"dropped a redelivered event {deliveries[second][1]} (retry ?)"]
+    fake_slack.wait_for("chat.postMessage")
+    fake_slack.settle()
+    assert ask.calls == [("When did the mayor resign?", ())]
+    assert len(fake_slack.calls_to("chat.postMessage")) == 1
+
+
+def test_two_messages_with_the_same_words_are_both_answered(
+    bot: BotOverHttp, fake_slack: FakeSlack, ask: ScriptedAsk
+) -> None:
+    """The dedupe is of one message, not of a question asked twice."""
+    bot.event(direct_message(fake_slack, "When did the mayor resign?"), event_id="EvOne")
+    fake_slack.wait_for("chat.postMessage")
+    bot.event(direct_message(fake_slack, "When did the mayor resign?"), event_id="EvTwo")
+    fake_slack.wait_for("chat.postMessage", 2)
+    assert len(ask.calls) == 2
+
+
 def test_messages_from_bots_are_ignored(
     bot: BotOverHttp, fake_slack: FakeSlack, ask: ScriptedAsk
 ) -> None:

@@ -3,7 +3,7 @@
 Scoring a sentence needs no model call: its vector was pooled from the chunk's forward
 pass at ingest time, and the question's vector is the one retrieval already made.
 The weights and the decline threshold were chosen on the dev set with `bench/tune.py`
-(see the README's Quality section for what they trade).
+(see docs/evaluation.md for what they trade).
 """
 
 from __future__ import annotations

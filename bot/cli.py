@@ -17,9 +17,19 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
+from bot.cli_globals import (
+    DebugOption,
+    GlobalOptionsGroup,
+    IndexOption,
+    State,
+    VerboseOption,
+    VersionOption,
+    configure_logging,
+)
+from bot.cli_globals import state as _state
+
 if TYPE_CHECKING:
-    from bot.config import Settings
-    from bot.core import Newsbot, Turn
+    from bot.core import Turn
     from bot.llm import TokenFn
     from bot.records import Answer
 
@@ -27,7 +37,7 @@ app = typer.Typer(
     name="newsbot",
     help="Answers questions about the paper's articles, with cited passages.",
     no_args_is_help=True,
-    add_completion=False,
+    cls=GlobalOptionsGroup,
     pretty_exceptions_enable=False,
     # Plain click help: rich's help panels import markdown-it and pygments, which doubled
     # the time `newsbot --help` takes.
@@ -37,53 +47,21 @@ log = logging.getLogger("bot")
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class State:
-    """Options given before the command; settings are built from them on first use."""
-
-    def __init__(self, index: Path | None, debug: bool) -> None:
-        self.overrides: dict[str, Any] = {"index": index} if index else {}
-        self.debug = debug
-        self._settings: Settings | None = None
-
-    @property
-    def settings(self) -> Settings:
-        if self._settings is None:
-            from pydantic import ValidationError
-
-            from bot.config import Settings
-            from bot.errors import ConfigError
-
-            try:
-                self._settings = Settings(**self.overrides)
-            except ValidationError as exc:
-                problems = "; ".join(
-                    f"NEWSBOT_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}"
-                    for e in exc.errors()
-                )
-                raise ConfigError(f"invalid setting: {problems}") from None
-        return self._settings
-
-    def newsbot(self) -> Newsbot:
-        from bot.core import Newsbot
-
-        return Newsbot(self.settings)
-
-
-def _state(ctx: typer.Context) -> State:
-    return ctx.ensure_object(State) if ctx.obj is None else ctx.obj
-
-
 def user_errors(func: F) -> F:
     """Show NewsbotError (and unexpected errors) as one line; --debug shows the traceback."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from bot.errors import NewsbotError
+        from bot.errors import NewsbotError, QuestionError
 
         try:
             return func(*args, **kwargs)
         except (typer.Exit, typer.Abort):
             raise
+        except QuestionError as exc:  # a usage error: exit 2 with the command's usage line
+            message = str(exc)
+            hint = "'question'"
+            raise typer.BadParameter(message[:1].lower() + message[1:], param_hint=hint) from None
         except NewsbotError as exc:
             _fail(str(exc), exc)
         except Exception as exc:
@@ -103,23 +81,14 @@ def _fail(message: str, exc: BaseException) -> None:
 @app.callback()
 def main_options(
     ctx: typer.Context,
-    index: Annotated[
-        Path | None,
-        typer.Option("--index", help="Index directory (env NEWSBOT_INDEX; default: index/)."),
-    ] = None,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress.")] = False,
-    debug: Annotated[
-        bool, typer.Option("--debug", help="Log everything; show tracebacks.")
-    ] = False,
+    index: IndexOption = None,
+    verbose: VerboseOption = False,
+    debug: DebugOption = False,
+    version: VersionOption = False,
 ) -> None:
-    level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
-    handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-    handler.setLevel(level)  # some libraries set their own loggers to DEBUG
-    logging.basicConfig(level=level, handlers=[handler])
-    if not debug:  # trafilatura warns about every page it can't use; ingest reports those
-        logging.getLogger("trafilatura").setLevel(logging.ERROR)
-    ctx.obj = State(index, debug)
+    # The options' callbacks have filled the State; every command takes them too.
+    options = _state(ctx)
+    configure_logging(options.verbose, options.debug)
 
 
 @app.command()
@@ -242,6 +211,13 @@ def _use_llm(
     _state(ctx).overrides.update({k: v for k, v in options.items() if v is not None})
 
 
+def _check(ctx: typer.Context, question: str) -> None:
+    """Refuse an empty, overlong or mistyped question before the model loads."""
+    from bot.question_check import check_question
+
+    check_question(question, _state(ctx).settings.max_question_chars)
+
+
 @app.command()
 @user_errors
 def ask(
@@ -260,10 +236,13 @@ def ask(
     Filters inside the question: from:OUTLET, after:YYYY-MM-DD, before:YYYY-MM-DD, on:DATE,
     and time phrases such as "last week" or "in February 2018".
     """
+    from bot.progress import Activity
     from bot.render import to_json, to_text
 
     _use_llm(ctx, llm, llm_base_url, llm_api_key, llm_timeout)
-    answer = _state(ctx).newsbot().ask(question, long=long, as_of=_date(as_of))
+    _check(ctx, question)
+    with Activity("answering"):  # a cold start loads the model and the index first
+        answer = _state(ctx).newsbot().ask(question, long=long, as_of=_date(as_of))
     if as_json:
         typer.echo(json.dumps(to_json(answer), ensure_ascii=False, indent=2))
     else:
@@ -286,8 +265,11 @@ def chat(
 ) -> None:
     """Talk to newsbot: a REPL with line editing, history and follow-up questions."""
     from bot import repl
+    from bot.progress import Activity
 
     _use_llm(ctx, llm, llm_base_url, llm_api_key, llm_timeout)
+    if question is not None:
+        _check(ctx, question)
     state = _state(ctx)
     bot = state.newsbot()
 
@@ -297,12 +279,13 @@ def chat(
     session = repl.ChatSession(
         ask_fn, typer.echo, debug=state.debug, write=lambda text: typer.echo(text, nl=False)
     )
-    if question:
+    with Activity("loading the model and index"):
+        bot.warm_up()
+    if question is not None:
         session.handle(question)
         if session.failed:  # like `ask`: a script can tell an answer from an error
             raise typer.Exit(1)
         return
-    bot.warm_up()
     interactive = sys.stdin.isatty() and sys.stdout.isatty()
     repl.run(session, repl.line_reader(state.settings.history_file, interactive))
 
@@ -321,7 +304,7 @@ def eval_(
     from bot.core import Newsbot
     from bot.embeddings import get_encoder
     from bot.ingest import ingest as run_ingest
-    from bot.progress import summary
+    from bot.progress import Activity, IngestProgress, TaskProgress, summary
 
     state = _state(ctx)
     if not corpus.is_dir():
@@ -336,11 +319,16 @@ def eval_(
         settings.index, encoder, disposable=cached, index_type=settings.index_type
     )
     bot = Newsbot(settings, encoder=encoder, store=store)
-    report = run_ingest([str(corpus)], store, encoder, prune=True)
+    with IngestProgress() as indexing:
+        report = run_ingest([str(corpus)], store, encoder, prune=True, progress=indexing)
     typer.echo(summary(report, settings.index), err=True)
     items = evaluate.load_questions(questions)[:limit]
-    bot.warm_up()
-    predictions = evaluate.run(lambda q: bot.ask(q.question, as_of=q.question_date), items, corpus)
+    with Activity("loading the model and index"):
+        bot.warm_up()
+    with TaskProgress("answering", "questions", total=len(items)) as answering:
+        predictions = evaluate.run(
+            lambda q: bot.ask(q.question, as_of=q.question_date), items, corpus, answering
+        )
     if out:
         out.write_text(
             "".join(json.dumps(p.to_json(), ensure_ascii=False) + "\n" for p in predictions),
@@ -513,6 +501,7 @@ def slack(
 ) -> None:
     """Run the Slack bot: Socket Mode by default, an Events API HTTP server with --http."""
     from bot import slack as front
+    from bot.progress import Activity
 
     state = _state(ctx)
     settings = state.settings
@@ -522,7 +511,8 @@ def slack(
         for name in ("slack_bolt", "slack_sdk"):
             logging.getLogger(name).setLevel(logging.WARNING)
     bot = state.newsbot()
-    bot.warm_up()
+    with Activity("loading the model and index"):
+        bot.warm_up()
     front.run(
         settings,
         lambda question, history: bot.ask(question, history=history),

@@ -29,18 +29,41 @@ class Settings(BaseSettings):
         env_prefix="NEWSBOT_", env_file=".env", extra="ignore", populate_by_name=True
     )
 
-    index: Path = Field(Path("index"), description="Index directory (FAISS + SQLite).")
-    encoder: str = Field("minilm", description="Sentence encoder used for new indexes.")
+    index: Path = Field(
+        Path("index"), description="Index directory: the SQLite database and its FAISS files."
+    )
+    encoder: str = Field(
+        "minilm",
+        description="Sentence encoder: `minilm`, or `minilm-int8` (8-bit, faster to ingest, "
+        "slightly less accurate; see Performance). Must be the one the index was built with.",
+    )
     top_k: int = Field(10, ge=1, le=100, description="Articles listed in `retrieved`.")
-    answer_words: int = Field(60, ge=10, description="Word budget of a short answer.")
-    long_answer_words: int = Field(150, ge=20, description="Word budget with --long.")
+    answer_words: int = Field(
+        60, ge=10, description="Word budget of an answer, `[n]` markers included."
+    )
+    long_answer_words: int = Field(150, ge=20, description="Word budget with `--long`.")
     timezone: str = Field(
-        "UTC", description="The newsroom's time zone: when days start for 'yesterday', 'on:'."
+        "UTC",
+        description="The newsroom's time zone: where days start for `yesterday`, `on:`, and "
+        "for the dates `list` and `stats` show.",
     )
     history_file: Path = Field(Path.home() / ".newsbot_history", description="REPL line history.")
-    max_file_mb: float = Field(20.0, gt=0, description="Files larger than this are refused.")
+    max_file_mb: float = Field(
+        20.0,
+        gt=0,
+        description="Larger files (and feeds, standard input) are refused at ingest; "
+        "1 MB = 1,048,576 bytes, as in ingest's messages.",
+    )
     lock_timeout: float = Field(
-        0.0, ge=0, description="Seconds an ingest waits for another ingest's lock."
+        0.0, ge=0, description="Seconds an ingest waits for another ingest's lock (`--wait`)."
+    )
+    # The encoder reads the first 256 word pieces (about 1,000 characters of English), so a
+    # longer question is searched by its start only: refuse it rather than answer part of it.
+    max_question_chars: int = Field(
+        1000,
+        ge=20,
+        description="Longest question accepted, in characters (CLI, REPL, Slack); a longer "
+        "one is refused with the limit named.",
     )
 
     @field_validator("timezone")
@@ -61,15 +84,25 @@ class Settings(BaseSettings):
     # --- Generative answers (bot/llm.py, bot/generate.py, bot/verify.py) ---
     llm: str | None = Field(
         None,
-        description="LangChain chat model spec (openai:gpt-4o-mini, ollama:llama3.1); "
-        "unset or 'none': extractive answers only.",
+        description="Chat model for generative answers, `provider:model` as LangChain names "
+        "them (`openai:gpt-4o-mini`, `ollama:llama3.1`); unset or `none`: quoted answers only.",
     )
     llm_base_url: str | None = Field(
-        None, description="Server URL for the model (OpenAI-compatible servers, Ollama)."
+        None,
+        description="The model's server, e.g. `http://localhost:8080/v1` (OpenAI-compatible "
+        "servers, Ollama); with a URL and no key, no provider key from the environment is sent.",
     )
-    llm_api_key: SecretStr | None = Field(None, description="API key for the model's server.")
+    llm_api_key: SecretStr | None = Field(
+        None,
+        description="API key for the model's server; otherwise the provider's own variable "
+        "(`OPENAI_API_KEY`...).",
+    )
     llm_timeout: float = Field(
-        60.0, gt=0, le=3600, description="Seconds the model may take per question, retries too."
+        60.0,
+        gt=0,
+        le=3600,
+        description="Seconds the model may take per question, retries included, before the "
+        "quoted answer is shown.",
     )
     llm_retries: int = Field(
         2, ge=0, le=5, description="Retries after a timeout, refused connection, 429 or 5xx."
@@ -84,24 +117,37 @@ class Settings(BaseSettings):
 
     # --- Slack front (`newsbot slack`, bot/slack.py) ---
     slack_bot_token: SecretStr | None = Field(
-        None, validation_alias=_slack_alias("slack_bot_token"), description="xoxb- bot token."
+        None,
+        validation_alias=_slack_alias("slack_bot_token"),
+        description="Slack bot token (`xoxb-…`).",
     )
     slack_app_token: SecretStr | None = Field(
-        None, validation_alias=_slack_alias("slack_app_token"), description="xapp- Socket Mode."
+        None,
+        validation_alias=_slack_alias("slack_app_token"),
+        description="App-level token (`xapp-…`, scope `connections:write`) for Socket Mode.",
     )
     slack_signing_secret: SecretStr | None = Field(
-        None, validation_alias=_slack_alias("slack_signing_secret"), description="--http mode."
+        None,
+        validation_alias=_slack_alias("slack_signing_secret"),
+        description="Signing secret, for `newsbot slack --http`.",
     )
-    slack_api_url: str = Field(SLACK_API_URL, description="Slack Web API base URL.")
+    slack_api_url: str = Field(
+        SLACK_API_URL, description="Slack Web API base URL (a proxy, a test server)."
+    )
     slack_allowed_channels: Annotated[list[str], NoDecode] = Field(
-        default_factory=list, description="Channel IDs where the bot answers (empty: all)."
+        default_factory=list,
+        description="Comma-separated channel IDs where the bot answers; empty: every channel "
+        "it is in.",
     )
     slack_allowed_users: Annotated[list[str], NoDecode] = Field(
-        default_factory=list, description="User IDs the bot answers (empty: everyone)."
+        default_factory=list,
+        description="Comma-separated user IDs the bot answers; empty: everyone.",
     )
     slack_dms: bool = Field(True, description="Answer direct messages.")
     feedback_db: Path | None = Field(
-        None, description="Feedback database (default: feedback.sqlite beside the index)."
+        None,
+        description="Where 👍 / 👎 votes are stored; unset: `feedback.sqlite` beside the index "
+        "directory.",
     )
 
     @field_validator("slack_allowed_channels", "slack_allowed_users", mode="before")
@@ -113,7 +159,7 @@ class Settings(BaseSettings):
 
     # -- ingest of feeds (issue 3) -----------------------------------------------------
     feed_timeout: float = Field(
-        20.0, gt=0, description="Seconds to wait for a feed URL before giving up on it."
+        20.0, gt=0, description="Seconds to wait for a feed URL before reporting it failed."
     )
 
     @property
@@ -127,6 +173,7 @@ class Settings(BaseSettings):
     # --- Speed and scale (issue 7: bot/vectors.py, the encoders in bot/embeddings.py) ---
     index_type: Literal["auto", "flat", "ivf", "hnsw"] = Field(
         "auto",
-        description="FAISS index kind: auto (exact up to 100,000 chunks, then IVF), flat, "
-        "ivf (8-bit codes, k-means lists) or hnsw (graph over 8-bit codes).",
+        description="Vector index: `auto` (exact up to 100,000 chunks, then `ivf`), `flat`, "
+        "`ivf` (8-bit codes, k-means lists) or `hnsw` (graph over 8-bit codes); applied at the "
+        "next ingest.",
     )

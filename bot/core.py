@@ -14,6 +14,7 @@ from bot.answer import ExtractiveAnswerer
 from bot.config import Settings
 from bot.embeddings import Encoder, get_encoder
 from bot.query import Query, parse_query
+from bot.question_check import check_question
 from bot.records import Answer, RetrievedArticle
 from bot.retrieval import Retrieval, Retriever
 from bot.store import Store
@@ -139,7 +140,7 @@ class Newsbot:
         """
         timings: dict[str, float] = {}
         started = time.perf_counter()
-        question = question.strip()
+        question = check_question(question, self.settings.max_question_chars)
         tz = self.settings.tz
         generative = self.generative
         # The model's time limit starts at its first call (rewrite or answer) and covers both;

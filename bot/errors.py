@@ -11,6 +11,13 @@ class ConfigError(NewsbotError):
     """A setting is missing or invalid."""
 
 
+class QuestionError(NewsbotError):
+    """The question can't be asked as written (empty, too long, a mistyped filter).
+
+    A usage error: the CLI exits 2 with its usage line, the REPL and Slack show the message.
+    """
+
+
 class ArticleError(NewsbotError):
     """One input could not be read as an article. Other inputs still go through."""
 

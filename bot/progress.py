@@ -1,9 +1,18 @@
-"""Ingest progress for people: a rich bar on a terminal, plain lines otherwise, and the
-closing summary with throughput. The ingest itself only calls a callback."""
+"""Progress for people: a rich bar on a terminal, plain lines otherwise. The work itself
+only calls a callback.
+
+- `IngestProgress`: ingest's sources, with its counts; and `summary`, its closing line.
+- `TaskProgress`: any other counted work (eval's questions; a migration's rows).
+- `Activity`: work of unknown length (loading the model), a spinner on a terminal.
+
+Off a terminal (a log, a pipe, CI) a plain line comes every PLAIN_INTERVAL seconds of work,
+so quick runs print none.
+"""
 
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -67,17 +76,16 @@ class IngestProgress:
     def __enter__(self) -> Callable[[str, int, int, IngestReport], None]:
         self._started = self._last = self.clock()
         if self.terminal:
-            from rich.console import Console
             from rich.progress import (
                 BarColumn,
                 MofNCompleteColumn,
-                Progress,
                 TextColumn,
                 TimeElapsedColumn,
                 TimeRemainingColumn,
             )
 
-            self._bar = Progress(
+            self._bar = _bar(
+                self.stream,
                 TextColumn("ingesting"),
                 BarColumn(),
                 MofNCompleteColumn(),
@@ -86,10 +94,7 @@ class IngestProgress:
                 TextColumn("ETA"),
                 TimeRemainingColumn(),
                 TextColumn("{task.description}"),
-                console=Console(file=self.stream, force_terminal=True),
-                transient=True,
             )
-            self._bar.start()
             self._task = self._bar.add_task("", total=None, counts="")
         return self.update
 
@@ -119,5 +124,137 @@ class IngestProgress:
         )
 
     def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+
+def _bar(stream: TextIO, *columns: Any) -> Any:
+    """A started, transient rich progress display on `stream` (imported only when shown)."""
+    from rich.console import Console
+    from rich.progress import Progress
+
+    bar = Progress(*columns, console=Console(file=stream, force_terminal=True), transient=True)
+    bar.start()
+    return bar
+
+
+class TaskProgress:
+    """`with TaskProgress("answering", "questions", total=n) as update: ... update(done, n)`."""
+
+    def __init__(
+        self,
+        label: str,
+        unit: str,
+        stream: TextIO | None = None,
+        *,
+        total: int | None = None,
+        terminal: bool | None = None,
+        interval: float = PLAIN_INTERVAL,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.label = label
+        self.unit = unit
+        self.total = total
+        self.stream = stream if stream is not None else sys.stderr
+        self.terminal = self.stream.isatty() if terminal is None else terminal
+        self.interval = interval
+        self.clock = clock
+        self._bar: Any = None
+        self._task: Any = None
+        self._started = self._last = 0.0
+
+    def __enter__(self) -> Callable[[int, int], None]:
+        self._started = self._last = self.clock()
+        if self.terminal:
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
+
+            self._bar = _bar(
+                self.stream,
+                TextColumn(self.label),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn(self.unit),
+                TimeElapsedColumn(),
+                TextColumn("ETA"),
+                TimeRemainingColumn(),
+            )
+            self._task = self._bar.add_task("", total=self.total)
+        return self.update
+
+    def update(self, done: int, total: int) -> None:
+        if self._bar is not None:
+            self._bar.update(self._task, completed=done, total=total)
+            return
+        now = self.clock()
+        if now - self._last < self.interval or done >= total:
+            return
+        self._last = now
+        elapsed = now - self._started
+        print(
+            f"{self.label}: {done}/{total} {self.unit} ({done * 100 // max(total, 1)}%), "
+            f"{done / max(elapsed, 1e-9):.1f} {self.unit}/s, ETA {eta(done, total, elapsed)}",
+            file=self.stream,
+            flush=True,
+        )
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+
+class Activity:
+    """`with Activity("loading the model and index"): ...` for work that can't be counted.
+
+    A spinner with the time spent on a terminal; otherwise a line every `interval` seconds
+    while the work lasts (from a timer thread: the work itself never reports)."""
+
+    def __init__(
+        self,
+        label: str,
+        stream: TextIO | None = None,
+        *,
+        terminal: bool | None = None,
+        interval: float = PLAIN_INTERVAL,
+    ) -> None:
+        self.label = label
+        self.stream = stream if stream is not None else sys.stderr
+        self.terminal = self.stream.isatty() if terminal is None else terminal
+        self.interval = interval
+        self._bar: Any = None
+        self._done = threading.Event()
+        self._ticker: threading.Thread | None = None
+
+    def __enter__(self) -> Activity:
+        if self.terminal:
+            from rich.progress import SpinnerColumn, TextColumn, TimeElapsedColumn
+
+            self._bar = _bar(
+                self.stream, SpinnerColumn(), TextColumn(self.label), TimeElapsedColumn()
+            )
+            self._bar.add_task("", total=None)
+        else:
+            self._ticker = threading.Thread(target=self._tick, name="newsbot-activity", daemon=True)
+            self._ticker.start()
+        return self
+
+    def _tick(self) -> None:
+        started = time.monotonic()
+        while not self._done.wait(self.interval):
+            print(
+                f"{self.label}... ({time.monotonic() - started:.0f} s)",
+                file=self.stream,
+                flush=True,
+            )
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
+        if self._ticker is not None:
+            self._ticker.join()
         if self._bar is not None:
             self._bar.stop()

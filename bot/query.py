@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
-from bot.errors import NewsbotError
+from bot.errors import QuestionError
 
 MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
 MONTHS |= {name.lower(): i for i, name in enumerate(calendar.month_abbr) if name}
@@ -18,7 +18,8 @@ _MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))
 WEEKDAYS = {name.lower(): i for i, name in enumerate(calendar.day_name)}
 _SPAN_LEAD = "in|the past|the last|over the last|over the past|past|last"
 
-_FILTER = re.compile(r'\b(from|outlet|after|since|before|until|on):(?:"([^"]+)"|(\S+))', re.I)
+FILTER_KEYS = ("from", "outlet", "after", "since", "before", "until", "on")
+_FILTER = re.compile(rf'\b({"|".join(FILTER_KEYS)}):(?:"([^"]+)"|(\S+))', re.I)
 _RECENCY = re.compile(
     r"\b(latest|newest|most recent|now|currently|current|still|so far|to date|anymore|any more)\b",
     re.I,
@@ -77,8 +78,8 @@ def _parse_day(value: str) -> date:
         return date.fromisoformat(value)
     except ValueError:
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):  # well written, but no such day
-            raise NewsbotError(f"{value!r} is not a real date") from None
-        raise NewsbotError(f"can't read the date {value!r}; write it as YYYY-MM-DD") from None
+            raise QuestionError(f"{value!r} is not a real date") from None
+        raise QuestionError(f"can't read the date {value!r}; write it as YYYY-MM-DD") from None
 
 
 # Time phrases, most specific first. Each returns (start, end, label) given the as-of day.

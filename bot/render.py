@@ -131,7 +131,7 @@ def _verification_json(v: Verification | None) -> dict[str, Any] | None:
 
 
 def to_json(answer: Answer) -> dict[str, Any]:
-    """The stable `--json` object (documented in the README; bump the version on change)."""
+    """The stable `--json` object (documented in docs/asking.md; bump the version on change)."""
     return {
         "schema_version": JSON_SCHEMA_VERSION,
         "question": answer.question,

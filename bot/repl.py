@@ -20,6 +20,8 @@ Commands:
   /help      this help
   /quit      leave (also /exit, Ctrl-D)"""
 
+EMPTY_LINE = "Type a question about the articles, or /help for the commands."
+
 # ask(question, history) -> Answer; with a `write` function the session also passes
 # on_token=..., which receives a chat model's answer as it arrives.
 AskFn = Callable[..., Answer]
@@ -49,6 +51,7 @@ class ChatSession:
         """Run one input line; False means the user wants to leave."""
         line = line.strip()
         if not line:
+            self.print(EMPTY_LINE)
             return True
         command = line.lower()
         if command in QUIT:

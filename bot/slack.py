@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.config import Settings
 from bot.core import Turn
-from bot.errors import ConfigError, NewsbotError
+from bot.errors import ConfigError, NewsbotError, QuestionError
 from bot.feedback import FeedbackStore, Vote
 from bot.records import Answer
 from bot.slack_render import (
@@ -83,7 +83,7 @@ FAILED = (
 VOTE_THANKS = {"up": "Thanks! Your 👍 is recorded.", "down": "Thanks! Your 👎 is recorded."}
 NO_BOT_TOKEN = (
     "SLACK_BOT_TOKEN is not set: copy the xoxb- Bot User OAuth Token from your Slack "
-    "app's OAuth & Permissions page (see the README's Slack section)."
+    "app's OAuth & Permissions page (see docs/slack.md)."
 )
 ANSWER_GONE = (
     "That answer is no longer in newsbot's records, so it can't be {what}. Please ask again."
@@ -670,6 +670,8 @@ class SlackFront:
             log.warning("%s failed in %s: %s", method, asked.channel, _api_error(exc))
 
     def _failure(self, exc: Exception) -> SlackMessage:
+        if isinstance(exc, QuestionError):  # how to ask, not a failure
+            return notice(str(exc))
         if isinstance(exc, NewsbotError):
             log.warning("could not answer: %s", exc)
             return warning(COULD_NOT_ANSWER.format(reason=exc))

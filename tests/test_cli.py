@@ -162,6 +162,7 @@ def test_eval_writes_predictions_and_prints_scores(run, news: Path, tmp_path: Pa
         str(out),
     )
     assert result.exit_code == 0, result.output
+    assert "\x1b[" not in result.output  # not a terminal: no bars (a plain line per 10 s)
     assert "article recall@1              1.000" in result.output
     assert "answer accuracy               1.000" in result.output
     preds = [json.loads(line) for line in out.read_text().splitlines()]
@@ -171,3 +172,57 @@ def test_eval_writes_predictions_and_prints_scores(run, news: Path, tmp_path: Pa
     ]
     assert "[1]" not in preds[0]["answer"]
     assert preds[1]["declined"] is True and preds[1]["answer"] == ""
+
+
+# --- questions that can't be asked are usage errors (exit 2), before anything loads ---
+
+
+@pytest.mark.parametrize("question", ["", "   ", "?"])
+def test_ask_without_a_question_is_a_usage_error(run, question: str) -> None:  # type: ignore[no-untyped-def]
+    result = run("ask", question)  # no index either: the question is refused first
+    assert result.exit_code == 2, result.output
+    assert "Usage: newsbot ask [OPTIONS] {question}" in result.output
+    assert "Invalid value for 'question': a question is needed" in result.output
+    assert "a question is needed: write what you want to know about the articles." in (
+        result.output
+    )
+    assert "couldn't find" not in result.output and "No index" not in result.output
+
+
+def test_chat_with_an_empty_question_is_a_usage_error_not_the_repl(run) -> None:  # type: ignore[no-untyped-def]
+    result = run("chat", "  ", input="When did the mayor resign?\n")
+    assert result.exit_code == 2, result.output
+    assert "Usage: newsbot chat" in result.output and "a question is needed" in result.output
+    assert "newsbot — ask about" not in result.output
+
+
+def test_an_overlong_question_names_the_limit(run, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    result = run("ask", "Who " + "really " * 200 + "resigned?")
+    assert result.exit_code == 2
+    assert "the question is 1,413 characters long; the limit is 1,000." in result.output
+    monkeypatch.setenv("NEWSBOT_MAX_QUESTION_CHARS", "20")
+    result = run("chat", "When did the mayor resign?")
+    assert result.exit_code == 2 and "the limit is 20." in result.output
+
+
+def test_a_mistyped_filter_is_pointed_out(run, news: Path) -> None:  # type: ignore[no-untyped-def]
+    run("ingest", str(news))
+    result = run("ask", "form:gazette When did the mayor resign?")
+    assert result.exit_code == 2
+    assert "form:gazette: form: is not a filter; did you mean from:?" in result.output
+    assert run("ask", "from:gazette When did the mayor resign?").exit_code == 0
+    bad_date = run("chat", "after:yesterday When did the mayor resign?")
+    assert bad_date.exit_code == 2
+    assert "can't read the date 'yesterday'; write it as YYYY-MM-DD" in bad_date.output
+
+
+def test_the_repl_says_how_to_ask_and_goes_on(run, news: Path) -> None:  # type: ignore[no-untyped-def]
+    run("ingest", str(news))
+    result = run("chat", input="\n   \nform:gazette mayor\n...\nWhen did the mayor resign?\n")
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert out.count("Type a question about the articles, or /help for the commands.") == 2
+    assert "Error: form:gazette: form: is not a filter; did you mean from:?" in out
+    assert "Error: A question is needed" in out
+    assert "couldn't find" not in out
+    assert "The mayor resigned on Monday." in out

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import io
 import json
+import re
+import time
 from pathlib import Path
 
 from bot.ingest import IngestReport, ingest
-from bot.progress import IngestProgress, eta, summary
+from bot.progress import Activity, IngestProgress, TaskProgress, eta, summary
 from bot.store import Store
 from tests.conftest import write_article
 from tests.fakes import FakeEncoder
@@ -99,3 +101,57 @@ def test_eta() -> None:
     assert eta(5, 10, 5.0) == "5s"
     assert eta(1, 100, 10.0) == "16m30s"
     assert eta(10, 10, 5.0) == "0s"
+
+
+# --- counted work other than ingest (eval's questions) and work that can't be counted ---
+
+
+def test_task_progress_plain_lines_every_interval() -> None:
+    out, clock = io.StringIO(), Clock()
+    with TaskProgress("answering", "questions", out, terminal=False, clock=clock) as update:
+        update(1, 200)
+        clock.now = 12
+        update(30, 200)
+        clock.now = 15
+        update(40, 200)  # too soon after the last line
+        clock.now = 40
+        update(200, 200)  # the end: the caller prints its result
+    assert out.getvalue().splitlines() == [
+        "answering: 30/200 questions (15%), 2.5 questions/s, ETA 1m08s"
+    ]
+
+
+def test_task_progress_bar_on_a_terminal() -> None:
+    out = io.StringIO()
+    with TaskProgress("answering", "questions", out, terminal=True) as update:
+        for done in range(1, 4):
+            update(done, 3)
+    screen = out.getvalue()
+    assert "answering" in screen and "3/3" in screen and "questions" in screen
+    assert "ETA" in screen
+
+
+def test_activity_off_a_terminal_prints_only_while_work_lasts() -> None:
+    quick = io.StringIO()
+    with Activity("loading the model and index", quick, terminal=False, interval=60):
+        pass
+    assert quick.getvalue() == ""
+
+    slow = io.StringIO()
+    with Activity("loading the model and index", slow, terminal=False, interval=0.01):
+        deadline = time.monotonic() + 10
+        while slow.getvalue().count("\n") < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+    lines = slow.getvalue().splitlines()
+    assert len(lines) >= 2
+    assert all(re.fullmatch(r"loading the model and index\.\.\. \(\d+ s\)", line) for line in lines)
+    after = slow.getvalue()
+    time.sleep(0.05)
+    assert slow.getvalue() == after  # the ticker stopped with the work
+
+
+def test_activity_spinner_on_a_terminal() -> None:
+    out = io.StringIO()
+    with Activity("loading the model and index", out, terminal=True):
+        pass
+    assert "loading the model and index" in out.getvalue()

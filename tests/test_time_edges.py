@@ -17,7 +17,7 @@ import pytest
 
 from bot.catalog import parse_period, period
 from bot.dates import local_day
-from bot.errors import NewsbotError
+from bot.errors import NewsbotError, QuestionError
 from bot.ingest import ingest
 from bot.query import parse_query
 from bot.retrieval import Retriever
@@ -180,7 +180,7 @@ def test_an_explicit_leap_day_and_one_that_does_not_exist() -> None:
         utc(2024, 2, 29),
         utc(2024, 3, 1),
     )
-    with pytest.raises(NewsbotError, match=r"'2023-02-29' is not a real date"):
+    with pytest.raises(QuestionError, match=r"'2023-02-29' is not a real date"):
         parse_query("on:2023-02-29 fires", date(2024, 6, 1))
 
 

@@ -70,7 +70,7 @@ def test_made_up_facts_fail(source: Evidence, claim: str, similarity: Similarity
     assert verify(claim, [source], similarity=similarity).text == ""
 
 
-@pytest.mark.xfail(strict=True, reason="an antonym is a close paraphrase to the encoder (README)")
+@pytest.mark.xfail(strict=True, reason="an antonym is a close paraphrase to the encoder (docs)")
 def test_an_antonym_is_not_caught(similarity: Similarity) -> None:
     claim = "The council voted 7 to 2 in favour of the budget [1]."  # the article: against
     assert verify(claim, [MAYOR], similarity=similarity).text == ""

@@ -72,7 +72,7 @@ def test_help_does_not_import_slack_libraries() -> None:
 def test_without_an_index_it_refuses_to_start_and_says_to_ingest(
     runner: CliRunner, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    """What the README's Slack section promises: no index, no bot, and how to build one."""
+    """What docs/slack.md promises: no index, no bot, and how to build one."""
     monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-1")
     monkeypatch.setenv("SLACK_APP_TOKEN", "xapp-1")
     monkeypatch.setenv("NEWSBOT_INDEX", str(tmp_path / "index"))

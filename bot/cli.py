@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import typer
 
 from bot.cli_globals import (
+    DatabaseUrlOption,
     DebugOption,
     GlobalOptionsGroup,
     IndexOption,
@@ -29,9 +30,8 @@ from bot.cli_globals import (
 from bot.cli_globals import state as _state
 
 if TYPE_CHECKING:
-    from bot.core import Turn
     from bot.llm import TokenFn
-    from bot.records import Answer
+    from bot.records import Answer, Turn
 
 app = typer.Typer(
     name="newsbot",
@@ -52,7 +52,8 @@ def user_errors(func: F) -> F:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from bot.errors import NewsbotError, QuestionError
+        from bot.errors import QuestionError
+        from bot.messages import terminal_text
 
         try:
             return func(*args, **kwargs)
@@ -62,26 +63,19 @@ def user_errors(func: F) -> F:
             message = str(exc)
             hint = "'question'"
             raise typer.BadParameter(message[:1].lower() + message[1:], param_hint=hint) from None
-        except NewsbotError as exc:
-            _fail(str(exc), exc)
         except Exception as exc:
-            _fail(
-                f"unexpected {type(exc).__name__}: {exc} (run with --debug for the traceback)", exc
-            )
+            log.debug("failure", exc_info=exc)
+            typer.echo(f"Error: {terminal_text(exc)}", err=True)
+            raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]
-
-
-def _fail(message: str, exc: BaseException) -> None:
-    log.debug("failure", exc_info=exc)
-    typer.echo(f"Error: {message}", err=True)
-    raise typer.Exit(1)
 
 
 @app.callback()
 def main_options(
     ctx: typer.Context,
     index: IndexOption = None,
+    database_url: DatabaseUrlOption = None,
     verbose: VerboseOption = False,
     debug: DebugOption = False,
     version: VersionOption = False,
@@ -117,27 +111,33 @@ def ingest(
             "from KEY; dotted paths reach into objects (outlet=source.name). Repeatable.",
         ),
     ] = None,
+    shard: Annotated[
+        str | None,
+        typer.Option(
+            metavar="K/N",
+            help="Only the K-th of N stable shares of the sources: N workers, on N machines, "
+            "fill one PostgreSQL index together.",
+        ),
+    ] = None,
 ) -> None:
     """Add articles to the index (only new or changed files are processed).
 
     Formats: .txt, .md (front matter), .html/.htm, .json, .jsonl, RSS/Atom (.rss, .atom,
     .xml or a URL). Exit code 2 when some inputs failed (each is named on stderr)."""
+    from bot.index import open_index
     from bot.ingest import ingest as run_ingest
+    from bot.ingest import parse_shard
     from bot.loaders import LoadOptions
     from bot.loaders.jsonfeed import FieldMap
     from bot.progress import IngestProgress, summary
-    from bot.store import Store
 
     state = _state(ctx)
     settings = state.settings
     options = LoadOptions(fields=FieldMap.parse(field_map or []))
+    shares = parse_shard(shard) if shard else None
     bot = state.newsbot()
-    store = Store.open(
-        settings.index,
-        fingerprint=bot.encoder.fingerprint,
-        dim=bot.encoder.dim,
-        create=True,
-        index_type=settings.index_type,
+    store = open_index(
+        settings, fingerprint=bot.encoder.fingerprint, dim=bot.encoder.dim, create=True
     )
     with IngestProgress() as progress:
         report = run_ingest(
@@ -150,10 +150,11 @@ def ingest(
             progress=progress,
             options=options,
             fetch_timeout=settings.feed_timeout,
+            shard=shares,
         )
     for failure in report.failed:
         typer.echo(f"failed: {failure}", err=True)
-    typer.echo(summary(report, settings.index))
+    typer.echo(summary(report, store.info().location))
     if report.failed:
         raise typer.Exit(2)
 
@@ -310,18 +311,17 @@ def eval_(
     if not corpus.is_dir():
         raise typer.BadParameter(f"{corpus} is not a folder", param_hint="--corpus")
     settings = state.settings
-    cached = "index" not in state.overrides  # by default each corpus gets its own cached index
+    # By default each corpus gets its own cached index directory.
+    cached = "index" not in state.overrides and settings.database_url is None
     if cached:
         index = evaluate.default_index(corpus, settings.encoder)
         settings = settings.model_copy(update={"index": index})
     encoder = get_encoder(settings.encoder)
-    store = evaluate.open_index(
-        settings.index, encoder, disposable=cached, index_type=settings.index_type
-    )
+    store = evaluate.open_index(settings, encoder, disposable=cached)
     bot = Newsbot(settings, encoder=encoder, store=store)
     with IngestProgress() as indexing:
         report = run_ingest([str(corpus)], store, encoder, prune=True, progress=indexing)
-    typer.echo(summary(report, settings.index), err=True)
+    typer.echo(summary(report, store.info().location), err=True)
     items = evaluate.load_questions(questions)[:limit]
     with Activity("loading the model and index"):
         bot.warm_up()
@@ -342,9 +342,9 @@ def eval_(
 
 
 def _open_store(state: State) -> Any:
-    from bot.store import Store
+    from bot.index import open_index
 
-    return Store.open(state.settings.index, index_type=state.settings.index_type)
+    return open_index(state.settings)
 
 
 @app.command("list")
@@ -436,10 +436,11 @@ def stats(
     if as_json:
         typer.echo(json.dumps(asdict(figures), ensure_ascii=False, indent=2))
         return
+    typer.echo(f"Index: {figures.backend}, {figures.location}")
     typer.echo(
         f"{figures.articles} articles, {figures.chunks} chunks, {figures.sources} sources "
-        f"({figures.files} files) in {state.settings.index}/ "
-        f"({figures.disk_bytes / 1e6:.1f} MB on disk, generation {figures.generation})"
+        f"({figures.files} files), {figures.disk_bytes / 1e6:.1f} MB on disk, "
+        f"generation {figures.generation}"
     )
     typer.echo(
         f"{figures.exact_duplicates} stored once for several files; "
@@ -485,6 +486,87 @@ def rm(
         raise typer.Exit(1)
 
 
+@app.command()
+@user_errors
+def migrate(
+    ctx: typer.Context,
+    to: Annotated[
+        str | None,
+        typer.Option(
+            "--to",
+            metavar="postgresql://...",
+            help="Copy the index directory (--index) into this PostgreSQL database, "
+            "vectors included (nothing is embedded again; running it again copies nothing).",
+        ),
+    ] = None,
+) -> None:
+    """Bring the PostgreSQL index's schema up to date, or copy an index directory into one.
+
+    Without --to: apply the schema migrations the database (NEWSBOT_DATABASE_URL) lacks.
+    Every newsbot process also applies them when it starts."""
+    from bot.index.embedded import EmbeddedIndex
+    from bot.index.postgres import PostgresIndex
+    from bot.index.postgres_schema import Identity
+    from bot.index.urls import DatabaseUrl
+
+    settings = _state(ctx).settings
+    if to is None:
+        if settings.database_url is None:
+            typer.echo(
+                "The index is a directory (no NEWSBOT_DATABASE_URL): it has no migrations. "
+                "To move it into PostgreSQL: newsbot migrate --to postgresql://..."
+            )
+            return
+        from bot.index.postgres_schema import pending
+
+        url = DatabaseUrl.parse(settings.database_url.get_secret_value())
+        bot = _state(ctx).newsbot()
+        index = PostgresIndex(
+            url,
+            schema=settings.database_schema,
+            pool_size=1,
+            connect_timeout=settings.database_timeout,
+            identity=Identity(bot.encoder.fingerprint, bot.encoder.dim),
+            create=True,
+        )
+        with index.write_connection() as conn:
+            left = pending(conn, settings.database_schema)
+        index.close()
+        typer.echo(
+            f"{url.safe}: schema {settings.database_schema!r} is up to date"
+            + (f" (still pending: {', '.join(left)})" if left else "")
+        )
+        return
+    from bot.index.copy import copy_index
+
+    source = EmbeddedIndex.open(settings.index)
+    url = DatabaseUrl.parse(to)
+    target = PostgresIndex(
+        url,
+        schema=settings.database_schema,
+        pool_size=1,
+        connect_timeout=settings.database_timeout,
+        identity=Identity(source.fingerprint, source.dim),
+        create=True,
+    )
+    typer.echo(f"Copying {settings.index}/ into {url.safe} ...", err=True)
+
+    def progress(done: int, total: int) -> None:
+        typer.echo(f"  {done}/{total} articles", err=True)
+
+    try:
+        report = copy_index(source, target, progress)
+    finally:
+        target.close()
+        source.close()
+    checked = ", ".join(f"{name} {db}" for name, (_, db) in report.checked.items())
+    typer.echo(
+        f"{report.articles} articles copied ({report.chunks} chunks, {report.sentences} "
+        f"sentences, {report.sources} sources), {report.skipped} already there; "
+        f"checked: {checked} -> {url.safe}"
+    )
+
+
 # --- Slack front and its feedback (bot/slack.py, bot/feedback.py) ---
 
 
@@ -520,6 +602,7 @@ def slack(
         host=host,
         port=port,
         announce=lambda line: typer.echo(line, err=True),
+        feedback_records=bot.store.feedback(),
     )
 
 
@@ -534,10 +617,17 @@ app.add_typer(feedback_app, name="feedback")
 def _feedback_rows(ctx: typer.Context, limit: int | None) -> list[Any]:
     from bot.feedback import FeedbackStore
 
-    path = _state(ctx).settings.feedback_path
-    if not path.exists():
+    settings = _state(ctx).settings
+    if settings.database_url is not None:
+        index = _open_store(_state(ctx))
+        try:
+            with index.feedback() as records:
+                return list(records.feedback(limit))
+        finally:
+            index.close()
+    if not settings.feedback_path.exists():
         return []
-    with FeedbackStore(path) as store:
+    with FeedbackStore(settings.feedback_path) as store:
         return store.feedback(limit)
 
 

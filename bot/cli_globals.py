@@ -22,7 +22,8 @@ if TYPE_CHECKING:
     from bot.config import Settings
     from bot.core import Newsbot
 
-GLOBAL_OPTIONS = ("index", "verbose", "debug")  # parameter names, as typer names them
+# parameter names, as typer names them
+GLOBAL_OPTIONS = ("index", "database_url", "verbose", "debug")
 
 
 class State:
@@ -90,6 +91,11 @@ def _set_index(ctx: typer.Context, value: Path | None) -> None:
         state(ctx).overrides["index"] = value
 
 
+def _set_database_url(ctx: typer.Context, value: str | None) -> None:
+    if value is not None:
+        state(ctx).overrides["database_url"] = value
+
+
 def _set_verbose(ctx: typer.Context, value: bool) -> None:
     if value:
         s = state(ctx)
@@ -121,6 +127,16 @@ IndexOption = Annotated[
         "--index",
         help="Index directory (env NEWSBOT_INDEX; default: index/).",
         callback=_set_index,
+        expose_value=False,
+    ),
+]
+DatabaseUrlOption = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url",
+        metavar="postgresql://...",
+        help="Use this PostgreSQL database as the index (env NEWSBOT_DATABASE_URL).",
+        callback=_set_database_url,
         expose_value=False,
     ),
 ]

@@ -32,6 +32,24 @@ class Settings(BaseSettings):
     index: Path = Field(
         Path("index"), description="Index directory: the SQLite database and its FAISS files."
     )
+    # --- A shared index on PostgreSQL + pgvector (bot/index/postgres.py, docs/scaling-out.md)
+    database_url: SecretStr | None = Field(
+        None,
+        description="`postgresql://user:password@host:5432/db`: use this PostgreSQL database "
+        "(with pgvector) as the index instead of the index directory (see Scaling out).",
+    )
+    database_read_url: SecretStr | None = Field(
+        None,
+        description="A read replica for answering processes (`ask`, `chat`, `slack`); ingests "
+        "and feedback always use `NEWSBOT_DATABASE_URL`.",
+    )
+    database_schema: str = Field(
+        "newsbot", pattern=r"^[a-z_][a-z0-9_]{0,62}$", description="Schema of newsbot's tables."
+    )
+    database_pool_size: int = Field(4, ge=1, le=100, description="Connections per process.")
+    database_timeout: float = Field(
+        10.0, gt=0, le=300, description="Seconds to wait for a database connection."
+    )
     encoder: str = Field(
         "minilm",
         description="Sentence encoder: `minilm`, or `minilm-int8` (8-bit, faster to ingest, "
@@ -107,6 +125,11 @@ class Settings(BaseSettings):
     llm_retries: int = Field(
         2, ge=0, le=5, description="Retries after a timeout, refused connection, 429 or 5xx."
     )
+
+    @field_validator("database_url", "database_read_url", mode="before")
+    @classmethod
+    def _blank_url(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("llm", "llm_base_url", mode="before")
     @classmethod

@@ -6,18 +6,18 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, date, tzinfo
 from typing import TYPE_CHECKING
 
 from bot.answer import ExtractiveAnswerer
 from bot.config import Settings
 from bot.embeddings import Encoder, get_encoder
+from bot.index import IndexReader, open_index
 from bot.query import Query, parse_query
 from bot.question_check import check_question
-from bot.records import Answer, RetrievedArticle
+from bot.records import Answer, RetrievedArticle, Turn
 from bot.retrieval import Retrieval, Retriever
-from bot.store import Store
 from bot.terms import is_follow_up
 
 if TYPE_CHECKING:
@@ -26,14 +26,6 @@ if TYPE_CHECKING:
     from bot.generate import GenerativeAnswerer
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Turn:
-    """One earlier exchange of a conversation (REPL session, Slack thread)."""
-
-    question: str
-    answer: str = ""
 
 
 def standalone_query(
@@ -61,7 +53,7 @@ class Newsbot:
         settings: Settings,
         *,
         encoder: Encoder | None = None,
-        store: Store | None = None,
+        store: IndexReader | None = None,
         chat_model: BaseChatModel | None = None,
     ) -> None:
         self.settings = settings
@@ -78,13 +70,12 @@ class Newsbot:
         return self._encoder
 
     @property
-    def store(self) -> Store:
+    def store(self) -> IndexReader:
+        """The index the settings name (a read replica, if one is set, for answering)."""
         with self._lock:
             if self._store is None:
-                self._store = Store.open(
-                    self.settings.index,
-                    fingerprint=self.encoder.fingerprint,
-                    index_type=self.settings.index_type,
+                self._store = open_index(
+                    self.settings, fingerprint=self.encoder.fingerprint, reads_only=True
                 )
             return self._store
 
@@ -119,8 +110,7 @@ class Newsbot:
 
     def warm_up(self) -> None:
         """Load the model and index now, so the first question isn't the slow one."""
-        self.store.search_index()
-        self.store.lexical()
+        self.store.warm_up()
         self.encoder.encode(["warm up"])
         _ = self.generative  # a misconfigured chat model is reported now, not mid-chat
 

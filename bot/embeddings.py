@@ -160,9 +160,8 @@ def quantize_int8(model: SentenceTransformer) -> SentenceTransformer:
         warnings.simplefilter("ignore")
         from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
 
-        # One scale per output channel, not per matrix: cosine to the float vectors 0.98
-        # on news chunks instead of 0.94, for a little less speed (1.7x against 2.0x side
-        # by side on a busy machine).
+        # One scale per output channel, not per matrix: much closer to the float vectors on
+        # news chunks, for a little less speed (figures: README, bench/encoder_speed.py).
         quantize_dynamic(
             model[0].auto_model,
             {torch.nn.Linear: per_channel_dynamic_qconfig},

@@ -41,6 +41,10 @@ class IndexBusyError(NewsbotError):
     """Another ingest holds the index's write lock."""
 
 
+class IndexUnavailableError(NewsbotError):
+    """The index's database can't be reached (down, wrong address, refused login)."""
+
+
 class ModelError(NewsbotError):
     """The chat model gave no usable answer (down, too slow, refused, or garbled).
 

@@ -24,8 +24,9 @@ from bot.errors import IndexFormatError, NewsbotError
 from bot.records import Answer
 
 if TYPE_CHECKING:
+    from bot.config import Settings
     from bot.embeddings import Encoder
-    from bot.store import Store
+    from bot.index import IndexReader
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 _PUNCT = str.maketrans("", "", string.punctuation + "“”‘’—–…")
@@ -249,20 +250,15 @@ def corpus_reader(corpus: Path) -> Callable[[str], str]:
     return read
 
 
-def open_index(
-    directory: Path, encoder: Encoder, *, disposable: bool, index_type: str = "auto"
-) -> Store:
-    """Open or create the eval index. A disposable (cached) one from another newsbot
-    version or encoder is rebuilt; a user's own index is never deleted."""
-    from bot.store import Store
+def open_index(settings: Settings, encoder: Encoder, *, disposable: bool) -> IndexReader:
+    """Open or create the eval index the settings name. A disposable (cached) directory
+    from another newsbot version or encoder is rebuilt; a user's own index is never
+    deleted."""
+    from bot import index
 
-    def open_() -> Store:
-        return Store.open(
-            directory,
-            fingerprint=encoder.fingerprint,
-            dim=encoder.dim,
-            create=True,
-            index_type=index_type,
+    def open_() -> IndexReader:
+        return index.open_index(
+            settings, fingerprint=encoder.fingerprint, dim=encoder.dim, create=True
         )
 
     try:
@@ -270,7 +266,7 @@ def open_index(
     except IndexFormatError:
         if not disposable:
             raise
-        shutil.rmtree(directory)
+        shutil.rmtree(settings.index)
         return open_()
 
 

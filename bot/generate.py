@@ -19,16 +19,15 @@ from typing import TYPE_CHECKING
 from bot.answer import cite
 from bot.errors import ModelError
 from bot.llm import ChatLLM, TokenFn
-from bot.records import DECLINE_TEXT, Answer, Citation, Verification
+from bot.records import DECLINE_TEXT, Answer, Citation, Turn, Verification
 from bot.terms import words
 from bot.verify import MARKER_RUN, Evidence, Similarity, verify
 
 if TYPE_CHECKING:
     from langchain_core.messages import BaseMessage
 
-    from bot.core import Turn
+    from bot.index import ArticleRow
     from bot.retrieval import Passage
-    from bot.store import ArticleRow
 
 log = logging.getLogger(__name__)
 

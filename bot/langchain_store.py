@@ -35,13 +35,12 @@ from langchain_core.retrievers import BaseRetriever
 from langchain_core.vectorstores import VectorStore
 from pydantic import ConfigDict
 
-from bot import vectors
 from bot.articles import Article
 from bot.chunking import Chunk, chunk_article
 from bot.dates import to_iso
 from bot.embeddings import Encoder
+from bot.index import ArticleRow, IndexReader, IndexWriter
 from bot.loaders.fields import date_value, text_value
-from bot.store import ArticleRow, Store, Writer
 
 LANGCHAIN_SOURCE = "langchain:"  # sources.path of documents added through this adapter
 Filter = dict[str, Any] | Callable[[dict[str, Any]], bool]
@@ -72,18 +71,21 @@ def article_metadata(row: ArticleRow) -> dict[str, Any]:
 
 
 class NewsbotVectorStore(VectorStore):
-    """A newsbot index directory as a LangChain vector store."""
+    """A newsbot index (either backend) as a LangChain vector store."""
 
-    def __init__(self, store: Store, embedding: Embeddings, *, lock_timeout: float = 60.0):
+    def __init__(self, store: IndexReader, embedding: Embeddings, *, lock_timeout: float = 60.0):
         self.store = store
         self.embedding = embedding
         self.lock_timeout = lock_timeout
 
     @classmethod
     def open(cls, directory: Path, embedding: Embeddings, **options: Any) -> NewsbotVectorStore:
-        """Open the index in `directory`, creating it for this embedding if needed."""
+        """Open the embedded index in `directory`, creating it for this embedding if needed
+        (for a PostgreSQL index: `NewsbotVectorStore(open_index(settings, ...), embedding)`)."""
+        from bot.index.embedded import EmbeddedIndex
+
         fingerprint, dim = _identity(embedding)
-        store = Store.open(Path(directory), fingerprint=fingerprint, dim=dim, create=True)
+        store = EmbeddedIndex.open(Path(directory), fingerprint=fingerprint, dim=dim, create=True)
         return cls(store, embedding, **options)
 
     @classmethod
@@ -127,7 +129,7 @@ class NewsbotVectorStore(VectorStore):
             writer.commit()
         return doc_ids
 
-    def _add(self, writer: Writer, text: str, meta: dict[str, Any], doc_id: str) -> None:
+    def _add(self, writer: IndexWriter, text: str, meta: dict[str, Any], doc_id: str) -> None:
         stored = json.loads(json.dumps(meta, default=str))  # what we return is what we keep
         key = hashlib.sha256(
             f"langchain\0{text}\0{json.dumps(stored, sort_keys=True)}".encode()
@@ -215,20 +217,20 @@ class NewsbotVectorStore(VectorStore):
         self, embedding: list[float], k: int = 4, filter: Filter | None = None
     ) -> list[tuple[Document, float]]:
         """The k articles whose best chunk is nearest, with its cosine similarity."""
-        index = self.store.search_index()
-        if k <= 0 or index.ntotal == 0:
+        total = self.store.vector_count()
+        if k <= 0 or total == 0:
             return []
         query = _unit(np.asarray(embedding, np.float32).reshape(1, -1))[0]
         allowed = self._allowed_chunks(filter) if filter is not None else None
         if allowed is not None and not len(allowed):
             return []
-        budget = min(index.ntotal, max(50, k * 20))
+        budget = min(total, max(50, k * 20))
         while True:
-            scores, ids = vectors.search(index, query, budget, allowed)
+            scores, ids = self.store.dense_search(query, budget, allowed)
             best = self._best_articles(ids.tolist(), scores.tolist())
-            if len(best) >= k or budget >= index.ntotal:
+            if len(best) >= k or budget >= total:
                 break
-            budget = min(index.ntotal, budget * 4)  # many chunks of few articles: look further
+            budget = min(total, budget * 4)  # many chunks of few articles: look further
         top = list(best.items())[:k]
         rows = self.store.articles(a for a, _ in top)
         first = self.store.article_sources(a for a, _ in top)
@@ -275,7 +277,7 @@ class NewsbotRetriever(BaseRetriever):
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
-    store: Store
+    store: IndexReader
     encoder: Encoder
     k: int = 4
 

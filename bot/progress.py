@@ -32,16 +32,18 @@ def counts(report: IngestReport) -> str:
     )
 
 
-def summary(report: IngestReport, index: Path) -> str:
-    """The last line of `newsbot ingest`: counts, then what it cost."""
+def summary(report: IngestReport, index: Path | str) -> str:
+    """The last line of `newsbot ingest`: counts, then what it cost, then where it went
+    (an index directory, or a database's location)."""
     seconds = report.seconds or 1e-9
+    where = f"{index}/" if isinstance(index, Path) else index
     n = report.copies  # sources that repeat an article: not counted as articles above
     stored_once = f", {n} exact {'copy' if n == 1 else 'copies'} stored once" if n else ""
     return (
         f"{counts(report)} ({report.files} files{stored_once}, "
         f"{report.articles / seconds:.1f} articles/s, "
         f"{report.chunks_embedded} chunks embedded at {report.chunks_embedded / seconds:.0f}/s, "
-        f"{report.chunks_reused} reused, {report.seconds:.1f} s) -> {index}/"
+        f"{report.chunks_reused} reused, {report.seconds:.1f} s) -> {where}"
     )
 
 

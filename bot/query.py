@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from bot.errors import QuestionError
@@ -48,7 +48,6 @@ class Query:
     outlets: tuple[str, ...] = ()
     period: Period | None = None
     recency: bool = False
-    notes: tuple[str, ...] = field(default=())
 
     @property
     def filtered(self) -> bool:

@@ -1,4 +1,5 @@
-"""What `ask()` returns: an Answer with its citations and the articles it looked at."""
+"""Records several layers share: what `ask()` returns (an Answer with its citations and
+the articles it looked at) and the conversation turns it is given."""
 
 from __future__ import annotations
 
@@ -6,6 +7,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 DECLINE_TEXT = "I couldn't find that in the indexed articles."
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One earlier exchange of a conversation (REPL session, Slack thread)."""
+
+    question: str
+    answer: str = ""
 
 
 @dataclass(frozen=True)

@@ -6,9 +6,8 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from bot.core import Turn
-from bot.errors import NewsbotError
-from bot.records import Answer
+from bot.messages import expected, terminal_text
+from bot.records import Answer, Turn
 from bot.render import sources_text, to_text
 
 log = logging.getLogger(__name__)
@@ -83,19 +82,12 @@ class ChatSession:
                 answer = self.ask(question, tuple(self.history))
             else:
                 answer = self.ask(question, tuple(self.history), on_token=on_token)
-        except NewsbotError as exc:
-            if streamed:
-                self.print("")
-            self.print(f"Error: {exc}")
-            return
         except Exception as exc:  # one bad question must not end the session
             if streamed:
                 self.print("")
-            log.exception("question failed")
-            self.print(
-                f"Error: {type(exc).__name__}: {exc}"
-                + ("" if self.debug else " (run with --debug for details)")
-            )
+            if not expected(exc):
+                log.exception("question failed")
+            self.print(f"Error: {terminal_text(exc, debug=self.debug)}")
             return
         self.failed = False
         self.last = answer

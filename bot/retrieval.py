@@ -8,11 +8,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from bot import vectors
 from bot.embeddings import Encoder
-from bot.lexical import LexicalIndex
+from bot.index import ArticleRow, ChunkRow, IndexReader, TermStats
 from bot.query import Query
-from bot.store import ArticleRow, ChunkRow, Store
 from bot.terms import content_terms
 
 # Reciprocal rank fusion: score = sum of weight / (RRF_K + rank). 60 is the usual constant;
@@ -43,7 +41,7 @@ class Retrieval:
     query_vector: np.ndarray
     passages: list[Passage]  # the chunks answers are drawn from, best first
     articles: list[tuple[ArticleRow, float]]  # ranked articles with their best score
-    lexical: LexicalIndex | None = None  # for term weights when scoring sentences
+    lexical: TermStats | None = None  # the question's term weights (IDF)
     notes: list[str] = field(default_factory=list)
     no_match: bool = False  # a filter matched no article at all
 
@@ -60,7 +58,7 @@ def fuse(rankings: list[tuple[np.ndarray, float]], k: int = RRF_K) -> dict[int, 
 class Retriever:
     def __init__(
         self,
-        store: Store,
+        store: IndexReader,
         encoder: Encoder,
         *,
         candidates: int = 100,
@@ -77,14 +75,13 @@ class Retriever:
         if isinstance(query, str):
             query = Query(query)
         query_vector = self.encoder.encode([query.text])[0]
-        lexical = self.store.lexical()
+        terms = content_terms(query.text)
+        lexical = self.store.term_stats(terms)
         allowed, notes = self._allowed(query)
         if allowed is not None and len(allowed) == 0:
             return Retrieval(query, query_vector, [], [], lexical, notes, no_match=True)
-        _, dense_ids = vectors.search(
-            self.store.search_index(), query_vector, self.candidates, allowed
-        )
-        _, lexical_ids = lexical.search(content_terms(query.text), self.candidates, allowed)
+        _, dense_ids = self.store.dense_search(query_vector, self.candidates, allowed)
+        _, lexical_ids = self.store.lexical_search(terms, self.candidates, allowed)
         fused = fuse([(dense_ids, W_DENSE), (lexical_ids, W_LEXICAL)])
         retrieval = self._collect(query, query_vector, fused, k_articles)
         retrieval.lexical = lexical

@@ -15,7 +15,6 @@ import re
 import secrets
 import threading
 import time
-import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
@@ -23,10 +22,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from bot.config import Settings
-from bot.core import Turn
-from bot.errors import ConfigError, NewsbotError, QuestionError
+from bot.errors import ConfigError
 from bot.feedback import FeedbackStore, Vote
-from bot.records import Answer
+from bot.index import FeedbackRecords
+from bot.messages import slack_failure
+from bot.records import Answer, Turn
 from bot.slack_render import (
     FEEDBACK_DOWN,
     FEEDBACK_UP,
@@ -75,11 +75,6 @@ NOT_ENABLED_USER = "Sorry, newsbot isn't enabled for your account here. Ask your
 NOT_ENABLED_CHANNEL = "Sorry, newsbot isn't enabled in this channel."
 NOT_ENABLED_CHANNEL_DM = NOT_ENABLED_CHANNEL + " You can ask me in a direct message."
 NOT_ENABLED_DM = "Sorry, newsbot doesn't answer direct messages here."
-COULD_NOT_ANSWER = "Sorry, I couldn't answer that: {reason}"
-FAILED = (
-    "Sorry, something went wrong while answering. The details are in newsbot's log "
-    "(reference {ref})."
-)
 VOTE_THANKS = {"up": "Thanks! Your 👍 is recorded.", "down": "Thanks! Your 👎 is recorded."}
 NO_BOT_TOKEN = (
     "SLACK_BOT_TOKEN is not set: copy the xoxb- Bot User OAuth Token from your Slack "
@@ -328,7 +323,7 @@ class SlackFront:
         self,
         ask_fn: AskFn,
         client: WebClient,
-        feedback: FeedbackStore,
+        feedback: FeedbackRecords,
         access: Access,
         pacer: ChannelPacer,
         answers: Executor,
@@ -670,14 +665,16 @@ class SlackFront:
             log.warning("%s failed in %s: %s", method, asked.channel, _api_error(exc))
 
     def _failure(self, exc: Exception) -> SlackMessage:
-        if isinstance(exc, QuestionError):  # how to ask, not a failure
-            return notice(str(exc))
-        if isinstance(exc, NewsbotError):
+        failure = slack_failure(exc)
+        if failure.usage:  # how to ask, not a failure
+            return notice(failure.text)
+        if failure.ref is None:
             log.warning("could not answer: %s", exc)
-            return warning(COULD_NOT_ANSWER.format(reason=exc))
-        ref = uuid.uuid4().hex[:8]
-        log.error("answering failed (reference %s): %s", ref, _api_error(exc), exc_info=exc)
-        return warning(FAILED.format(ref=ref))
+        else:
+            log.error(
+                "answering failed (reference %s): %s", failure.ref, _api_error(exc), exc_info=exc
+            )
+        return warning(failure.text)
 
     def _post_failure(self, channel: str, thread_ts: str | None, exc: Exception) -> None:
         try:
@@ -723,7 +720,7 @@ def create_app(
     *,
     client: WebClient,
     settings: Settings,
-    feedback: FeedbackStore,
+    feedback: FeedbackRecords,
     post_interval: float = 1.0,
     answer_threads: int = ANSWER_THREADS,
     pacer: ChannelPacer | None = None,
@@ -815,14 +812,17 @@ def run(
     host: str = "0.0.0.0",
     port: int = 3000,
     announce: Callable[[str], None] = log.info,
+    feedback_records: FeedbackRecords | None = None,
 ) -> None:
-    """`newsbot slack`: build the app and serve until interrupted (Ctrl-C or SIGTERM)."""
+    """`newsbot slack`: build the app and serve until interrupted (Ctrl-C or SIGTERM).
+    Answers and votes go to `feedback_records` (the index's), else the feedback file."""
     import signal
 
     check_settings(settings, http=http)
     signal.signal(signal.SIGTERM, _exit_on_sigterm)  # docker stop: close the connection cleanly
     client = make_client(settings)
-    with FeedbackStore(settings.feedback_path) as feedback:
+    records = feedback_records or FeedbackStore(settings.feedback_path)
+    with records as feedback:
         pruned = feedback.prune(older_than_days=KEEP_UNVOTED_DAYS)
         log.info("feedback: %s (forgot %d unvoted answers)", settings.feedback_path, pruned)
         app = create_app(ask_fn, client=client, settings=settings, feedback=feedback)

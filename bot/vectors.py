@@ -31,7 +31,7 @@ Index = Any  # faiss.Index; faiss is imported lazily so `newsbot --help` stays f
 
 KINDS = ("flat", "ivf", "hnsw")
 INDEX_TYPES = ("auto", *KINDS)
-FLAT_MAX = 100_000  # exact search costs ~8 ms per question at 100k vectors (one thread)
+FLAT_MAX = 100_000  # exact search stays fast enough up to here (bench/vectors_scale.py)
 HNSW_M = 32  # graph neighbours per vector
 HNSW_EF_CONSTRUCTION = 64
 HNSW_EF_SEARCH = 512  # recall@10 0.97-0.99 at 1M news vectors (bench/vectors_scale.py)
@@ -45,8 +45,8 @@ IVF_NPROBE_SHARE = 1 / 32
 IVF_NPROBE_MIN = 32
 # A filter that allows at most this many vectors is searched exactly over just those
 # (an HNSW beam finds few members of a small allowed set); larger ones search the index
-# with a selector and more effort. Chosen from bench/vectors_scale.py at 1M vectors:
-# reading codes back one by one costs ~2 µs each.
+# with a selector and more effort. Chosen from bench/vectors_scale.py at 1M vectors, where
+# reading codes back one by one starts to cost more than the selector's search.
 EXACT_FILTER_MAX = {"ivf": 2_000, "hnsw": 5_000}
 _TOMBSTONE = -1
 
@@ -236,7 +236,7 @@ def search(
         return np.zeros(0, np.float32), np.zeros(0, np.int64)
     # One query is searched on the calling thread alone. FAISS's OpenMP threads would gain
     # nothing here and, spinning after each search, they take the cores from PyTorch's own
-    # OpenMP pool: the next question's embedding took 17 ms instead of 9 on 2 cores.
+    # OpenMP pool, which slows the next question's embedding down (bench/answer_latency.py).
     # (The setting is per calling thread in libgomp; `build` sets it back for its thread.)
     faiss.omp_set_num_threads(1)
     q = _f32(query.reshape(1, -1))
@@ -276,8 +276,8 @@ def search(
 def _selector(allowed: np.ndarray) -> tuple[Any, np.ndarray | None]:
     """A FAISS selector of the allowed ids, and the buffer it reads (keep it alive).
 
-    Ids come from SQLite's counter, so a bitmap over them is small: it is built in a
-    millisecond where a hash set of 300,000 ids took 36 ms, and ids out of its range (HNSW
+    Ids come from a database counter, so a bitmap over them is small and much quicker to
+    build than a hash set of a large filter's ids, and ids out of its range (HNSW
     tombstones, -1) are simply not members. Very sparse ids get the hash set."""
     faiss = _faiss()
     ids = np.ascontiguousarray(allowed, np.int64)

@@ -6,14 +6,17 @@ from pathlib import Path
 
 import pytest
 from click.testing import Result
+from pydantic import SecretStr
 from typer.testing import CliRunner
 
 from bot.cli import app
 from bot.config import Settings
 from bot.core import Newsbot
 from bot.embeddings import register_encoder
-from bot.store import Store
+from bot.index import IndexReader, open_index
+from bot.index.embedded import EmbeddedIndex
 from tests.fakes import FakeEncoder
+from tests.pg_server import drop_schema, new_schema, test_server
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -37,16 +40,65 @@ def settings(tmp_path: Path) -> Settings:
     )
 
 
+# The contract: tests that take `store` (or `backend`) run once per index backend.
+BACKENDS = ["embedded", "postgresql"]
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """A real PostgreSQL with pgvector (see tests/pg_server.py)."""
+    with test_server() as url:
+        yield url
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
 @pytest.fixture
-def store(settings: Settings, encoder: FakeEncoder) -> Iterator[Store]:
-    s = Store.open(settings.index, fingerprint=encoder.fingerprint, dim=encoder.dim, create=True)
+def backend_settings(
+    backend: str, settings: Settings, request: pytest.FixtureRequest
+) -> Iterator[Settings]:
+    """The settings of a fresh index of `backend`: a directory, or a schema of its own."""
+    if backend == "embedded":
+        yield settings
+        return
+    url = request.getfixturevalue("pg_url")
+    schema = new_schema()
+    yield settings.model_copy(update={"database_url": SecretStr(url), "database_schema": schema})
+    drop_schema(url, schema)
+
+
+@pytest.fixture
+def backend_env(backend_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """The backend's settings as NEWSBOT_* variables, for CLI tests."""
+    if backend_settings.database_url is not None:
+        monkeypatch.setenv("NEWSBOT_DATABASE_URL", backend_settings.database_url.get_secret_value())
+        monkeypatch.setenv("NEWSBOT_DATABASE_SCHEMA", backend_settings.database_schema)
+    return backend_settings
+
+
+@pytest.fixture
+def store(backend_settings: Settings, encoder: FakeEncoder) -> Iterator[IndexReader]:
+    s = open_index(backend_settings, fingerprint=encoder.fingerprint, dim=encoder.dim, create=True)
     yield s
     s.close()
 
 
 @pytest.fixture
-def newsbot(settings: Settings, encoder: FakeEncoder, store: Store) -> Newsbot:
-    return Newsbot(settings, encoder=encoder, store=store)
+def embedded_store(settings: Settings, encoder: FakeEncoder) -> Iterator[EmbeddedIndex]:
+    """The embedded index, for tests of its files (FAISS, SQLite, BM25 folders)."""
+    s = EmbeddedIndex.open(
+        settings.index, fingerprint=encoder.fingerprint, dim=encoder.dim, create=True
+    )
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def newsbot(backend_settings: Settings, encoder: FakeEncoder, store: IndexReader) -> Newsbot:
+    return Newsbot(backend_settings, encoder=encoder, store=store)
 
 
 @pytest.fixture

@@ -132,11 +132,11 @@ MUTANTS = [
     ),
     Mutant(
         "commit-before-files", "4 commit order", "the rows are committed before the vector "
-        "and lexical files are written", "bot/store.py",
+        "and lexical files are written", "bot/index/embedded_writer.py",
         (("        self._new_file = self.store.vector_path(generation)\n"
           "        vectors.save(self.index, self._new_file)\n"
           "        self._new_lexical = self.store.lexical_path(generation)\n"
-          "        build_lexical(self.conn).save(self._new_lexical)\n"
+          "        derived.build_lexical(self.conn).save(self._new_lexical)\n"
           "        self.conn.execute(\"UPDATE meta SET value=? WHERE key='generation'\", "
           "(str(generation),))\n"
           "        self.conn.execute(\"COMMIT\")  # the moment the new generation exists\n",
@@ -146,20 +146,20 @@ MUTANTS = [
           "        self._new_file = self.store.vector_path(generation)\n"
           "        vectors.save(self.index, self._new_file)\n"
           "        self._new_lexical = self.store.lexical_path(generation)\n"
-          "        build_lexical(self.conn).save(self._new_lexical)\n"),),
+          "        derived.build_lexical(self.conn).save(self._new_lexical)\n"),),
         ("tests/test_commit_order.py",),
     ),
     Mutant(
         "commit-between-files", "4 commit order", "the rows are committed after the vector "
-        "file but before the lexical folder", "bot/store.py",
-        (("        build_lexical(self.conn).save(self._new_lexical)\n"
+        "file but before the lexical folder", "bot/index/embedded_writer.py",
+        (("        derived.build_lexical(self.conn).save(self._new_lexical)\n"
           "        self.conn.execute(\"UPDATE meta SET value=? WHERE key='generation'\", "
           "(str(generation),))\n"
           "        self.conn.execute(\"COMMIT\")  # the moment the new generation exists\n",
           "        self.conn.execute(\"UPDATE meta SET value=? WHERE key='generation'\", "
           "(str(generation),))\n"
           "        self.conn.execute(\"COMMIT\")  # the moment the new generation exists\n"
-          "        build_lexical(self.conn).save(self._new_lexical)\n"),),
+          "        derived.build_lexical(self.conn).save(self._new_lexical)\n"),),
         ("tests/test_commit_order.py",),
     ),
     Mutant(

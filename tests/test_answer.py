@@ -13,11 +13,11 @@ from bot.answer import (
     trim,
     within_budget,
 )
-from bot.core import Newsbot, Turn, standalone_query
+from bot.core import Newsbot, standalone_query
+from bot.index import ArticleRow, ChunkRow, SentenceRow
 from bot.ingest import ingest
-from bot.records import DECLINE_TEXT
+from bot.records import DECLINE_TEXT, Turn
 from bot.retrieval import Passage
-from bot.store import ArticleRow, ChunkRow, SentenceRow
 from tests.conftest import write_article
 from tests.fakes import FakeEncoder, bag_of_words
 

@@ -3,8 +3,9 @@ lexical files are in place. A failure in between leaves the previous generation,
 nothing for a reader to repair (the index rebuilds a missing file on open, with a warning:
 that must not happen here, so the test watches the log as well as the data).
 
-Only public entry points are used (ingest, Store.open, the generation and its file paths),
-so the test holds whatever module the writer lives in.
+Only public entry points are used (ingest, EmbeddedIndex.open, the generation and its file
+paths), so the test holds whatever module the writer lives in. (PostgreSQL has no files
+beside its one transaction; its rollback is the contract suite's.)
 """
 
 from __future__ import annotations
@@ -15,15 +16,15 @@ from pathlib import Path
 
 import pytest
 
+from bot.index.embedded import EmbeddedIndex
 from bot.ingest import ingest
 from bot.query import parse_query
 from bot.retrieval import Retriever
-from bot.store import Store
 from tests.conftest import write_article
 from tests.fakes import FakeEncoder
 
 
-def snapshot(store: Store) -> tuple[int, list[int], int, int]:
+def snapshot(store: EmbeddedIndex) -> tuple[int, list[int], int, int]:
     """Generation, articles, and the sizes of the vector and lexical indexes it serves."""
     return (
         store.generation(),
@@ -33,17 +34,18 @@ def snapshot(store: Store) -> tuple[int, list[int], int, int]:
     )
 
 
-def found(store: Store, encoder: FakeEncoder, question: str) -> list[str]:
+def found(store: EmbeddedIndex, encoder: FakeEncoder, question: str) -> list[str]:
     retrieval = Retriever(store, encoder).search(parse_query(question, date(2024, 1, 1)))
     return [a.headline for a, _ in retrieval.articles]
 
 
 def test_a_failure_after_the_rows_are_staged_leaves_the_previous_generation_and_no_rebuild(
-    store: Store,
+    embedded_store: EmbeddedIndex,
     encoder: FakeEncoder,
     tmp_path: Path,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
+    store = embedded_store
     folder = tmp_path / "articles"
     folder.mkdir()
     write_article(folder, "zoo.txt", "Panda born at the zoo", "A panda was born at the zoo.")
@@ -61,7 +63,7 @@ def test_a_failure_after_the_rows_are_staged_leaves_the_previous_generation_and_
     with pytest.raises(OSError):
         ingest([str(folder)], store, encoder)
 
-    reader = Store.open(store.directory, fingerprint=encoder.fingerprint)
+    reader = EmbeddedIndex.open(store.directory, fingerprint=encoder.fingerprint)
     try:
         assert snapshot(reader) == before
         assert "Council passes budget" not in found(reader, encoder, "council budget")

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from bot.config import Settings
 from bot.embeddings import QuantizedEncoder, get_encoder
 from bot.errors import ConfigError, IndexFormatError
-from bot.store import Store
+from bot.index import IndexReader, open_index
 
 
 def test_the_quantized_encoder_is_available_by_name_and_loads_lazily() -> None:
@@ -19,10 +20,12 @@ def test_the_quantized_encoder_is_available_by_name_and_loads_lazily() -> None:
         get_encoder("minilm-fp16")
 
 
-def test_an_index_refuses_another_encoder_and_says_which_setting_to_use(store: Store) -> None:
+def test_an_index_refuses_another_encoder_and_says_which_setting_to_use(
+    store: IndexReader, backend_settings: Settings
+) -> None:
     with pytest.raises(IndexFormatError) as refused:
-        Store.open(
-            store.directory, fingerprint="sentence-transformers/all-MiniLM-L6-v2:minilm-int8"
+        open_index(
+            backend_settings, fingerprint="sentence-transformers/all-MiniLM-L6-v2:minilm-int8"
         )
     message = str(refused.value)
     assert "built with encoder 'bag-of-words'" in message  # the fake's fingerprint, by name

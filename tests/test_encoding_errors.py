@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from bot.errors import ArticleError
+from bot.index import IndexReader
 from bot.ingest import ingest
 from bot.loaders import load_source
 from bot.loaders.encoding import decode_text
-from bot.store import Store
 from tests.conftest import write_article
 from tests.fakes import FakeEncoder
 
@@ -82,7 +82,7 @@ def test_every_text_loader_gives_the_same_refusal(case: str, name: str) -> None:
 
 
 def test_a_broken_file_is_reported_by_ingest_and_the_good_one_still_goes_in(
-    tmp_path: Path, store: Store, encoder: FakeEncoder
+    tmp_path: Path, store: IndexReader, encoder: FakeEncoder
 ) -> None:
     folder = tmp_path / "in"
     folder.mkdir()

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.config import Settings
 from bot.errors import NewsbotError
 from bot.evaluate import EvalQuestion, Prediction, answer_correct, load_questions, normalize, score
 
@@ -92,18 +93,22 @@ def test_load_questions_reports_bad_lines(tmp_path: Path) -> None:
 
 def test_a_stale_cached_eval_index_is_rebuilt_but_a_users_is_not(tmp_path: Path) -> None:
     from bot.evaluate import open_index
-    from bot.store import Store
+    from bot.index.embedded import EmbeddedIndex
     from tests.fakes import FakeEncoder
 
     encoder = FakeEncoder()
+
+    def settings_for(directory: Path) -> Settings:
+        return Settings(index=directory, _env_file=None)  # type: ignore[call-arg]
+
     for disposable in (True, False):
         directory = tmp_path / f"index-{disposable}"
-        Store.open(directory, fingerprint="another-encoder", dim=8, create=True).close()
+        EmbeddedIndex.open(directory, fingerprint="another-encoder", dim=8, create=True).close()
         if disposable:
-            store = open_index(directory, encoder, disposable=True)
+            store = open_index(settings_for(directory), encoder, disposable=True)
             assert store.fingerprint == encoder.fingerprint
             store.close()
         else:
             with pytest.raises(NewsbotError, match="was built with encoder"):
-                open_index(directory, encoder, disposable=False)
-            assert Store.open(directory).fingerprint == "another-encoder"
+                open_index(settings_for(directory), encoder, disposable=False)
+            assert EmbeddedIndex.open(directory).fingerprint == "another-encoder"

@@ -17,7 +17,7 @@ from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 
 from bot.config import Settings
-from bot.core import Newsbot, Turn
+from bot.core import Newsbot
 from bot.errors import ConfigError
 from bot.generate import (
     NOT_FOUND,
@@ -28,10 +28,10 @@ from bot.generate import (
     rewrite_messages,
     sources_from,
 )
+from bot.index import IndexReader
 from bot.ingest import ingest
-from bot.records import DECLINE_TEXT
+from bot.records import DECLINE_TEXT, Turn
 from bot.render import to_json
-from bot.store import Store
 from tests.chat_fakes import ScriptedChatModel, StatusError
 from tests.conftest import write_article
 from tests.fakes import FakeEncoder
@@ -68,14 +68,14 @@ def news(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def indexed(news: Path, store: Store, encoder: FakeEncoder) -> Store:
+def indexed(news: Path, store: IndexReader, encoder: FakeEncoder) -> IndexReader:
     report = ingest([str(news)], store, encoder)
     assert not report.failed
     return store
 
 
 def bot_with(
-    settings: Settings, store: Store, encoder: FakeEncoder, model: object, **overrides: object
+    settings: Settings, store: IndexReader, encoder: FakeEncoder, model: object, **overrides: object
 ) -> Newsbot:
     s = settings.model_copy(update={"llm_retries": 0, **overrides})
     return Newsbot(s, encoder=encoder, store=store, chat_model=model)  # type: ignore[arg-type]
@@ -95,7 +95,7 @@ def _sources(newsbot: Newsbot, question: str):  # type: ignore[no-untyped-def]
 
 
 def test_grounded_prompt_numbers_sources_with_headline_outlet_date(
-    indexed: Store, newsbot: Newsbot
+    indexed: IndexReader, newsbot: Newsbot
 ) -> None:
     sources = _sources(newsbot, "When did the mayor resign?")
     assert [s.article.headline for s in sources][:1] == ["Mayor resigns"]
@@ -120,7 +120,7 @@ def test_grounded_prompt_numbers_sources_with_headline_outlet_date(
 
 
 def test_injected_instructions_stay_inside_their_source_block(
-    indexed: Store, newsbot: Newsbot, news: Path, encoder: FakeEncoder
+    indexed: IndexReader, newsbot: Newsbot, news: Path, encoder: FakeEncoder
 ) -> None:
     clean_system = grounded_messages("Who resigned?", [], today=date(2018, 3, 1), max_words=60)[0]
     write_article(
@@ -154,7 +154,7 @@ def obeys_injections(messages: Sequence[BaseMessage]) -> str:
 
 
 def test_an_injection_article_does_not_change_what_the_bot_says(
-    settings: Settings, indexed: Store, encoder: FakeEncoder, news: Path
+    settings: Settings, indexed: IndexReader, encoder: FakeEncoder, news: Path
 ) -> None:
     question = "Why did the mayor resign?"
     clean = bot_with(settings, indexed, encoder, ScriptedChatModel(script=[obeys_injections]))
@@ -180,7 +180,7 @@ def test_an_injection_article_does_not_change_what_the_bot_says(
 
 
 def test_an_injection_article_cited_as_the_source_of_its_own_claim_does_not_reach_the_reader(
-    settings: Settings, indexed: Store, encoder: FakeEncoder, news: Path
+    settings: Settings, indexed: IndexReader, encoder: FakeEncoder, news: Path
 ) -> None:
     write_article(
         news,
@@ -244,7 +244,7 @@ def test_clean_rewrite(reply: str, cleaned: str | None) -> None:
 
 
 def test_a_follow_up_is_rewritten_before_retrieval(
-    settings: Settings, indexed: Store, encoder: FakeEncoder
+    settings: Settings, indexed: IndexReader, encoder: FakeEncoder
 ) -> None:
     model = ScriptedChatModel(
         script=["What name did keepers give the giant panda?", "Keepers named her Mei [1]."]
@@ -263,7 +263,7 @@ def test_a_follow_up_is_rewritten_before_retrieval(
 
 
 def test_an_unusable_rewrite_keeps_the_question(
-    settings: Settings, indexed: Store, encoder: FakeEncoder
+    settings: Settings, indexed: IndexReader, encoder: FakeEncoder
 ) -> None:
     model = ScriptedChatModel(script=["", "The mayor resigned on Monday [1]."])
     model.script[0] = "?"  # not a question: the heuristic search, the user's own question
@@ -280,7 +280,7 @@ def test_a_long_answer_allows_more_sentences() -> None:
 
 
 def test_no_rewrite_without_history(
-    settings: Settings, indexed: Store, encoder: FakeEncoder
+    settings: Settings, indexed: IndexReader, encoder: FakeEncoder
 ) -> None:
     model = ScriptedChatModel(script=["The mayor resigned on Monday [1]."])
     bot_with(settings, indexed, encoder, model).ask("When did the mayor resign?")
@@ -288,7 +288,7 @@ def test_no_rewrite_without_history(
 
 
 def test_a_model_down_at_the_rewrite_is_not_asked_again(
-    settings: Settings, indexed: Store, encoder: FakeEncoder
+    settings: Settings, indexed: IndexReader, encoder: FakeEncoder
 ) -> None:
     model = ScriptedChatModel(script=[StatusError(503)])
     bot = bot_with(settings, indexed, encoder, model)
@@ -319,7 +319,7 @@ class SlowFirstSearch(FakeEncoder):
 
 
 def test_the_model_time_limit_starts_at_the_model_not_at_the_question(
-    settings: Settings, indexed: Store
+    settings: Settings, indexed: IndexReader
 ) -> None:
     slow = SlowFirstSearch(3.0)  # the search takes longer than the model is allowed
     model = ScriptedChatModel(script=["The mayor resigned on Monday [1]."])
@@ -330,7 +330,7 @@ def test_the_model_time_limit_starts_at_the_model_not_at_the_question(
 
 
 def test_one_time_limit_covers_the_rewrite_and_the_answer_but_not_the_search_between(
-    settings: Settings, indexed: Store
+    settings: Settings, indexed: IndexReader
 ) -> None:
     history = [Turn("Who resigned?", "The mayor. [1]")]
     script = ["When did the mayor resign?", "The mayor resigned on Monday [1]."]
@@ -345,7 +345,7 @@ def test_one_time_limit_covers_the_rewrite_and_the_answer_but_not_the_search_bet
     assert answer.notes[-1].endswith("was unavailable (timed out); this is the quoted answer.")
 
 
-def test_without_a_model_answers_stay_extractive(newsbot: Newsbot, indexed: Store) -> None:
+def test_without_a_model_answers_stay_extractive(newsbot: Newsbot, indexed: IndexReader) -> None:
     answer = newsbot.ask("When did the mayor resign?")
     assert newsbot.generative is None
     assert answer.answered_by == "extractive" and answer.model is None
@@ -355,7 +355,7 @@ def test_without_a_model_answers_stay_extractive(newsbot: Newsbot, indexed: Stor
 
 
 def test_a_verified_answer_streams_and_names_the_model(
-    settings: Settings, indexed: Store, encoder: FakeEncoder
+    settings: Settings, indexed: IndexReader, encoder: FakeEncoder
 ) -> None:
     raw = "The mayor resigned on Monday, citing health reasons [1]."
     bot = bot_with(settings, indexed, encoder, fake(raw))
@@ -380,7 +380,7 @@ def test_a_verified_answer_streams_and_names_the_model(
 
 
 def test_made_up_citation_and_misquote_are_removed(
-    settings: Settings, indexed: Store, encoder: FakeEncoder
+    settings: Settings, indexed: IndexReader, encoder: FakeEncoder
 ) -> None:
     raw = (
         "The mayor resigned on Monday [1]. She said she was “tired of the council” [1]. "
@@ -397,7 +397,7 @@ def test_made_up_citation_and_misquote_are_removed(
 
 
 def test_citations_are_renumbered_to_the_sources_cited(
-    settings: Settings, indexed: Store, encoder: FakeEncoder
+    settings: Settings, indexed: IndexReader, encoder: FakeEncoder
 ) -> None:
     claims = {
         "Mayor resigns": "The mayor resigned on Monday",
@@ -422,7 +422,7 @@ def test_citations_are_renumbered_to_the_sources_cited(
 
 
 def test_nothing_verified_falls_back_to_the_quoted_answer(
-    settings: Settings, indexed: Store, encoder: FakeEncoder, newsbot: Newsbot
+    settings: Settings, indexed: IndexReader, encoder: FakeEncoder, newsbot: Newsbot
 ) -> None:
     extractive = newsbot.ask("When did the mayor resign?")
     raw = "The mayor was arrested on Sunday [1]."
@@ -437,7 +437,7 @@ def test_nothing_verified_falls_back_to_the_quoted_answer(
 
 
 def test_the_model_saying_the_sources_do_not_answer_declines(
-    settings: Settings, indexed: Store, encoder: FakeEncoder
+    settings: Settings, indexed: IndexReader, encoder: FakeEncoder
 ) -> None:
     answer = bot_with(settings, indexed, encoder, fake(NOT_FOUND)).ask("Who won the election?")
     assert answer.declined and answer.text == DECLINE_TEXT and answer.citations == []
@@ -458,7 +458,7 @@ def test_the_model_saying_the_sources_do_not_answer_declines(
     ],
 )
 def test_the_model_declining_in_its_own_words_declines(
-    settings: Settings, indexed: Store, encoder: FakeEncoder, reply: str
+    settings: Settings, indexed: IndexReader, encoder: FakeEncoder, reply: str
 ) -> None:
     answer = bot_with(settings, indexed, encoder, fake(reply)).ask("Who won the election?")
     assert answer.declined and answer.text == DECLINE_TEXT and answer.notes == []
@@ -477,7 +477,7 @@ def test_is_not_found_is_only_for_a_decline(reply: str) -> None:
 
 
 def test_a_model_failure_gives_the_quoted_answer_with_a_note(
-    settings: Settings, indexed: Store, encoder: FakeEncoder, newsbot: Newsbot
+    settings: Settings, indexed: IndexReader, encoder: FakeEncoder, newsbot: Newsbot
 ) -> None:
     extractive = newsbot.ask("When did the mayor resign?")
     model = ScriptedChatModel(script=[StatusError(500)])
@@ -493,7 +493,7 @@ def test_a_model_failure_gives_the_quoted_answer_with_a_note(
 
 
 def test_model_built_from_settings_is_named_by_its_spec(
-    settings: Settings, indexed: Store, encoder: FakeEncoder
+    settings: Settings, indexed: IndexReader, encoder: FakeEncoder
 ) -> None:
     s = settings.model_copy(
         update={"llm": "openai:gpt-4o-mini", "llm_base_url": "http://127.0.0.1:9/v1"}
@@ -504,7 +504,7 @@ def test_model_built_from_settings_is_named_by_its_spec(
 
 
 def test_a_misconfigured_model_is_a_clear_error(
-    settings: Settings, indexed: Store, encoder: FakeEncoder
+    settings: Settings, indexed: IndexReader, encoder: FakeEncoder
 ) -> None:
     s = settings.model_copy(update={"llm": "groq:llama-3.3-70b"})
     with pytest.raises(ConfigError, match="pip install langchain-groq"):

@@ -9,30 +9,24 @@ import shutil
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-import faiss
 import pytest
 from typer.testing import CliRunner
 
 from bot.catalog import compute_stats, filter_articles, parse_period, remove
 from bot.cli import app
+from bot.config import Settings
 from bot.core import Newsbot
 from bot.dates import local_day
 from bot.errors import NewsbotError
+from bot.index import IndexReader, ListedArticle
 from bot.ingest import ingest
 from bot.progress import summary
-from bot.store import ListedArticle, Store
 from tests.conftest import ROOT, write_article
 from tests.fakes import FakeEncoder
+from tests.index_checks import consistent
 
 EXAMPLES = ROOT / "examples"
 STORM = "A fast-moving storm knocked out power to more than 30,000 homes"
-
-
-def consistent(store: Store) -> None:
-    index = store.search_index()
-    assert set(faiss.vector_to_array(index.id_map).tolist()) == {
-        r[0] for r in store._rows("SELECT id FROM chunks")
-    }
 
 
 @pytest.fixture
@@ -43,7 +37,7 @@ def archive(tmp_path: Path) -> Path:
 
 
 def test_every_example_format_goes_in_and_reingest_is_unchanged(
-    store: Store, encoder: FakeEncoder, archive: Path
+    store: IndexReader, encoder: FakeEncoder, archive: Path
 ) -> None:
     first = ingest([str(archive)], store, encoder)
     assert (first.added, first.failed, first.files) == (11, [], 7)
@@ -56,7 +50,7 @@ def test_every_example_format_goes_in_and_reingest_is_unchanged(
 
 
 def test_jsonl_edits_count_added_updated_unchanged_removed(
-    store: Store, encoder: FakeEncoder, tmp_path: Path
+    store: IndexReader, encoder: FakeEncoder, tmp_path: Path
 ) -> None:
     path = tmp_path / "wire.jsonl"
 
@@ -79,7 +73,7 @@ def test_jsonl_edits_count_added_updated_unchanged_removed(
 
 
 def test_damaged_jsonl_keeps_its_good_lines_and_loses_nothing(
-    store: Store, encoder: FakeEncoder, tmp_path: Path
+    store: IndexReader, encoder: FakeEncoder, tmp_path: Path
 ) -> None:
     path = tmp_path / "feed.jsonl"
     good = [json.dumps({"id": i, "title": f"T{i}", "text": f"Body {i} here."}) for i in "ab"]
@@ -97,7 +91,7 @@ def test_damaged_jsonl_keeps_its_good_lines_and_loses_nothing(
 
 
 def test_feed_entries_that_roll_off_are_kept(
-    store: Store, encoder: FakeEncoder, tmp_path: Path
+    store: IndexReader, encoder: FakeEncoder, tmp_path: Path
 ) -> None:
     feed = tmp_path / "herald.rss"
     rss = (EXAMPLES / "herald-feed.rss").read_text()
@@ -111,7 +105,7 @@ def test_feed_entries_that_roll_off_are_kept(
 
 
 def test_truncated_feed_fails_whole_and_removes_nothing(
-    store: Store, encoder: FakeEncoder, tmp_path: Path
+    store: IndexReader, encoder: FakeEncoder, tmp_path: Path
 ) -> None:
     feed = tmp_path / "herald.rss"
     rss = (EXAMPLES / "herald-feed.rss").read_text()
@@ -129,7 +123,7 @@ def test_truncated_feed_fails_whole_and_removes_nothing(
     assert len(again.failed) == 1 and store.count("articles") == 2
 
 
-def test_stdin_jsonl(store: Store, encoder: FakeEncoder) -> None:
+def test_stdin_jsonl(store: IndexReader, encoder: FakeEncoder) -> None:
     lines = (EXAMPLES / "wire-copies.jsonl").read_bytes()
     report = ingest(["-"], store, encoder, stdin=io.BytesIO(lines))
     assert report.added == 3 and not report.failed
@@ -142,7 +136,7 @@ def test_stdin_jsonl(store: Store, encoder: FakeEncoder) -> None:
 
 
 def test_stdin_items_without_ids_are_known_by_content_so_pipes_add_up(
-    store: Store, encoder: FakeEncoder
+    store: IndexReader, encoder: FakeEncoder
 ) -> None:
     one = b'{"title": "one", "body": "The first piped story."}\n'
     two = b'{"title": "two", "body": "The second piped story."}\n'
@@ -157,7 +151,7 @@ def test_stdin_items_without_ids_are_known_by_content_so_pipes_add_up(
 
 
 def test_near_duplicate_wire_copies_are_one_story_cited_once(
-    newsbot: Newsbot, store: Store, encoder: FakeEncoder, archive: Path
+    newsbot: Newsbot, store: IndexReader, encoder: FakeEncoder, archive: Path
 ) -> None:
     ingest([str(archive)], store, encoder)
     storm = [a for a in store.listing() if "storm" in a.headline.lower() or "Storm" in a.headline]
@@ -176,7 +170,7 @@ def test_near_duplicate_wire_copies_are_one_story_cited_once(
 
 
 def test_exact_duplicate_files_are_one_article_with_both_sources(
-    store: Store, encoder: FakeEncoder, archive: Path
+    store: IndexReader, encoder: FakeEncoder, archive: Path
 ) -> None:
     shutil.copy(archive / "council-vote.md", archive / "council-vote-copy.md")
     ingest([str(archive)], store, encoder)
@@ -196,7 +190,7 @@ QUAKE = (
 
 @pytest.mark.parametrize("body", [QUAKE, "A quake shook the coast; no one was hurt."])
 def test_same_text_from_two_outlets_is_two_articles_in_one_story(
-    store: Store, encoder: FakeEncoder, tmp_path: Path, body: str
+    store: IndexReader, encoder: FakeEncoder, tmp_path: Path, body: str
 ) -> None:
     folder = tmp_path / "wire"
     folder.mkdir()
@@ -226,7 +220,7 @@ def test_same_text_from_two_outlets_is_two_articles_in_one_story(
 
 
 def test_list_filters_by_outlet_and_period(
-    store: Store, encoder: FakeEncoder, archive: Path
+    store: IndexReader, encoder: FakeEncoder, archive: Path
 ) -> None:
     ingest([str(archive)], store, encoder)
     listed = store.listing()
@@ -286,7 +280,7 @@ def test_list_periods_are_a_year_a_month_a_day_or_free_text() -> None:
 
 
 def test_list_and_stats_use_the_newsroom_time_zone_for_days(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, backend_env: Settings
 ) -> None:
     monkeypatch.setenv("NEWSBOT_INDEX", str(tmp_path / "index"))
     monkeypatch.setenv("NEWSBOT_ENCODER", "fake")
@@ -314,7 +308,7 @@ def test_list_and_stats_use_the_newsroom_time_zone_for_days(
     assert "        1  2024-04" in runner.invoke(app, ["stats"]).output
 
 
-def test_rm_by_id_and_by_path(store: Store, encoder: FakeEncoder, archive: Path) -> None:
+def test_rm_by_id_and_by_path(store: IndexReader, encoder: FakeEncoder, archive: Path) -> None:
     ingest([str(archive)], store, encoder)
     html = next(a for a in store.listing() if a.source_path.endswith("hospital-wing.html"))
     result = remove(store, [str(html.id), str(archive / "wire-copies.jsonl"), "99999"])
@@ -327,7 +321,7 @@ def test_rm_by_id_and_by_path(store: Store, encoder: FakeEncoder, archive: Path)
 
 
 def test_prune_and_cli_list_stats_rm(
-    tmp_path: Path, archive: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, archive: Path, monkeypatch: pytest.MonkeyPatch, backend_env: Settings
 ) -> None:
     monkeypatch.setenv("NEWSBOT_INDEX", str(tmp_path / "index"))
     monkeypatch.setenv("NEWSBOT_ENCODER", "fake")
@@ -341,7 +335,9 @@ def test_prune_and_cli_list_stats_rm(
     as_json = [json.loads(x) for x in runner.invoke(app, ["list", "--json"]).output.splitlines()]
     assert len(as_json) == 11 and {x["story_copies"] for x in as_json} == {1, 3}
     stats = runner.invoke(app, ["stats"]).output
-    assert stats.startswith("11 articles, 11 chunks, 11 sources (7 files)")
+    where = "postgresql, postgresql://" if backend_env.database_url else "embedded, "
+    assert stats.startswith(f"Index: {where}")
+    assert "\n11 articles, 11 chunks, 11 sources (7 files)" in stats
     assert "3 copies grouped into 1 story" in stats
     assert "        5  Riverton Gazette" in stats and "        1  undated" in stats
     (archive / "gazette-atom.xml").unlink()

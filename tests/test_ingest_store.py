@@ -11,29 +11,28 @@ import pytest
 from bot import vectors
 from bot.config import Settings
 from bot.errors import IndexBusyError, IndexFormatError, IndexMissingError
+from bot.index import IndexReader, open_index
+from bot.index.embedded import EmbeddedIndex
+from bot.index.embedded_schema import DB_NAME
 from bot.ingest import ingest
-from bot.store import DB_NAME, Store
 from tests.conftest import SEED, write_article
 from tests.fakes import FakeEncoder
+from tests.index_checks import chunk_ids, consistent, searchable_ids
 
 
-def faiss_ids(store: Store) -> set[int]:
+def faiss_ids(store: EmbeddedIndex) -> set[int]:
     index = store.search_index()
     return set(faiss.vector_to_array(index.id_map).tolist())
 
 
-def chunk_ids(store: Store) -> set[int]:
-    return {r[0] for r in store._rows("SELECT id FROM chunks")}
-
-
 def test_ingest_seed_stores_articles_chunks_and_vectors(
-    store: Store, encoder: FakeEncoder, seed_copy: Path
+    store: IndexReader, encoder: FakeEncoder, seed_copy: Path
 ) -> None:
     report = ingest([str(seed_copy)], store, encoder)
     assert (report.added, report.failed, report.generation) == (1, [], 1)
     assert store.count("articles") == 1
     assert store.count("chunks") == report.chunks_embedded > 3
-    assert faiss_ids(store) == chunk_ids(store)
+    consistent(store)
     (article,) = store.articles(store.article_ids()).values()
     assert article.credits[0] == "AP"
     sentences = store.sentences(chunk_ids(store))
@@ -44,7 +43,7 @@ def test_ingest_seed_stores_articles_chunks_and_vectors(
 
 
 def test_reingest_unchanged_changes_nothing(
-    store: Store, encoder: FakeEncoder, seed_copy: Path
+    store: IndexReader, encoder: FakeEncoder, seed_copy: Path
 ) -> None:
     ingest([str(seed_copy)], store, encoder)
     embedded = encoder.texts_embedded
@@ -56,7 +55,7 @@ def test_reingest_unchanged_changes_nothing(
 
 
 def test_changed_file_replaces_its_chunks_and_reuses_unchanged_vectors(
-    store: Store, encoder: FakeEncoder, seed_copy: Path
+    store: IndexReader, encoder: FakeEncoder, seed_copy: Path
 ) -> None:
     ingest([str(seed_copy)], store, encoder)
     old_ids = chunk_ids(store)
@@ -71,7 +70,7 @@ def test_changed_file_replaces_its_chunks_and_reuses_unchanged_vectors(
     assert store.count("articles") == 1
     new_ids = chunk_ids(store)
     assert not new_ids & old_ids  # every old chunk row is gone ...
-    assert faiss_ids(store) == new_ids  # ... from SQLite and from FAISS
+    assert searchable_ids(store) == new_ids  # ... from the rows and from the search
     assert report.chunks_embedded == 1  # only the edited chunk was embedded again
     assert encoder.texts_embedded == embedded + 1
     (article,) = store.articles(store.article_ids()).values()
@@ -79,7 +78,7 @@ def test_changed_file_replaces_its_chunks_and_reuses_unchanged_vectors(
 
 
 def test_same_content_in_two_files_is_stored_once_with_both_sources(
-    store: Store, encoder: FakeEncoder, seed_copy: Path
+    store: IndexReader, encoder: FakeEncoder, seed_copy: Path
 ) -> None:
     shutil.copy(seed_copy / SEED.name, seed_copy / "copy.txt")
     report = ingest([str(seed_copy)], store, encoder)
@@ -90,8 +89,9 @@ def test_same_content_in_two_files_is_stored_once_with_both_sources(
 
 
 def test_size_on_disk_counts_every_file_of_the_index(
-    store: Store, encoder: FakeEncoder, seed_copy: Path
+    embedded_store: EmbeddedIndex, encoder: FakeEncoder, seed_copy: Path
 ) -> None:
+    store = embedded_store
     ingest([str(seed_copy)], store, encoder)
     lexical = [p for p in store.directory.rglob("*") if p.is_file() and "lexical." in str(p)]
     assert lexical  # the BM25 index is a folder of files
@@ -100,7 +100,7 @@ def test_size_on_disk_counts_every_file_of_the_index(
 
 
 def test_bad_file_is_reported_and_good_files_still_go_in(
-    store: Store, encoder: FakeEncoder, tmp_path: Path
+    store: IndexReader, encoder: FakeEncoder, tmp_path: Path
 ) -> None:
     folder = tmp_path / "in"
     folder.mkdir()
@@ -116,7 +116,9 @@ def test_bad_file_is_reported_and_good_files_still_go_in(
     assert any("nope.txt: no such file" in r for r in reasons)
 
 
-def test_oversized_file_is_refused(store: Store, encoder: FakeEncoder, tmp_path: Path) -> None:
+def test_oversized_file_is_refused(
+    store: IndexReader, encoder: FakeEncoder, tmp_path: Path
+) -> None:
     path = write_article(tmp_path, "big.txt", "Big", "word " * 1000)
     report = ingest([str(path)], store, encoder, max_bytes=1000)
     assert report.added == 0
@@ -124,7 +126,7 @@ def test_oversized_file_is_refused(store: Store, encoder: FakeEncoder, tmp_path:
 
 
 def test_size_limit_message_speaks_the_unit_of_the_setting(
-    store: Store, encoder: FakeEncoder, tmp_path: Path
+    store: IndexReader, encoder: FakeEncoder, tmp_path: Path
 ) -> None:
     limit = Settings(max_file_mb=20, _env_file=None).max_file_bytes  # type: ignore[call-arg]
     path = tmp_path / "huge.txt"
@@ -135,8 +137,9 @@ def test_size_limit_message_speaks_the_unit_of_the_setting(
 
 
 def test_failure_before_commit_leaves_previous_index_loadable(
-    store: Store, encoder: FakeEncoder, seed_copy: Path, tmp_path: Path
+    embedded_store: EmbeddedIndex, encoder: FakeEncoder, seed_copy: Path, tmp_path: Path
 ) -> None:
+    store = embedded_store
     ingest([str(seed_copy)], store, encoder)
     before = (store.generation(), chunk_ids(store))
 
@@ -147,62 +150,76 @@ def test_failure_before_commit_leaves_previous_index_loadable(
     write_article(seed_copy, "new.txt", "New story", "Something else happened today.")
     with pytest.raises(RuntimeError):
         ingest([str(seed_copy)], store, Exploding())
-    reopened = Store.open(store.directory, fingerprint=encoder.fingerprint)
+    reopened = EmbeddedIndex.open(store.directory, fingerprint=encoder.fingerprint)
     assert (reopened.generation(), chunk_ids(reopened)) == before
     assert faiss_ids(reopened) == before[1]
     assert not list(store.directory.glob("*.tmp*"))
 
 
 def test_missing_vector_file_is_rebuilt_from_sqlite(
-    store: Store, encoder: FakeEncoder, seed_copy: Path
+    embedded_store: EmbeddedIndex, encoder: FakeEncoder, seed_copy: Path
 ) -> None:
+    store = embedded_store
     ingest([str(seed_copy)], store, encoder)
     expected = chunk_ids(store)
     store.vector_path(store.generation()).unlink()
-    reopened = Store.open(store.directory, fingerprint=encoder.fingerprint)
+    reopened = EmbeddedIndex.open(store.directory, fingerprint=encoder.fingerprint)
     assert faiss_ids(reopened) == expected
 
 
 def test_reader_sees_new_articles_after_commit_without_reopening(
-    store: Store, encoder: FakeEncoder, seed_copy: Path, tmp_path: Path
+    store: IndexReader,
+    backend_settings: Settings,
+    encoder: FakeEncoder,
+    seed_copy: Path,
 ) -> None:
     ingest([str(seed_copy)], store, encoder)
-    reader = Store.open(store.directory, fingerprint=encoder.fingerprint)
-    assert reader.search_index().ntotal == len(chunk_ids(store))
+    reader = open_index(backend_settings, fingerprint=encoder.fingerprint)
+    assert reader.vector_count() == len(chunk_ids(store))
     write_article(seed_copy, "new.txt", "Budget passes", "The council passed the budget.")
     ingest([str(seed_copy)], store, encoder)
-    assert reader.search_index().ntotal == len(chunk_ids(store))
+    assert reader.vector_count() == len(chunk_ids(store))
+    assert searchable_ids(reader) == chunk_ids(store)
     assert reader.count("articles") == 2
+    reader.close()
 
 
-def test_second_writer_is_refused_with_a_clear_message(store: Store) -> None:
-    with (
-        store.writer(),
-        pytest.raises(IndexBusyError, match="Another ingest is writing"),
-        store.writer(lock_timeout=0.1),
-    ):
-        pass
+def test_second_writer_of_a_source_is_refused_with_a_clear_message(store: IndexReader) -> None:
+    with store.writer() as first:
+        first.file_hash("/archive/a.txt")
+        with (
+            pytest.raises(IndexBusyError, match="Another ingest is writing"),
+            store.writer(lock_timeout=0.1) as second,
+        ):
+            second.file_hash("/archive/a.txt")
 
 
-def test_missing_index_and_other_encoder_are_refused(tmp_path: Path, store: Store) -> None:
+def test_missing_index_and_other_encoder_are_refused(
+    backend_settings: Settings, store: IndexReader
+) -> None:
+    elsewhere = backend_settings.model_copy(
+        update={"index": backend_settings.index.parent / "nowhere", "database_schema": "nowhere"}
+    )
     with pytest.raises(IndexMissingError, match="newsbot ingest"):
-        Store.open(tmp_path / "nowhere")
+        open_index(elsewhere)
     with pytest.raises(IndexFormatError, match="encoder"):
-        Store.open(store.directory, fingerprint="some-other-model")
+        open_index(backend_settings, fingerprint="some-other-model")
 
 
-def test_newer_format_is_refused(store: Store) -> None:
+def test_newer_format_is_refused(embedded_store: EmbeddedIndex) -> None:
+    store = embedded_store
     conn = sqlite3.connect(store.directory / DB_NAME)
     conn.execute("UPDATE meta SET value='99' WHERE key='format_version'")
     conn.commit()
     conn.close()
     with pytest.raises(IndexFormatError, match="format 99"):
-        Store.open(store.directory)
+        EmbeddedIndex.open(store.directory)
 
 
 def test_vector_file_is_faiss_format_not_pickle(
-    store: Store, encoder: FakeEncoder, seed_copy: Path
+    embedded_store: EmbeddedIndex, encoder: FakeEncoder, seed_copy: Path
 ) -> None:
+    store = embedded_store
     ingest([str(seed_copy)], store, encoder)
     path = store.vector_path(store.generation())
     assert not path.read_bytes().startswith(b"\x80")  # pickle protocol marker
@@ -210,7 +227,7 @@ def test_vector_file_is_faiss_format_not_pickle(
 
 
 def test_prune_removes_articles_whose_files_are_gone(
-    store: Store, encoder: FakeEncoder, seed_copy: Path
+    store: IndexReader, encoder: FakeEncoder, seed_copy: Path
 ) -> None:
     other = write_article(seed_copy, "other.txt", "Other story", "Another thing happened.")
     ingest([str(seed_copy)], store, encoder)
@@ -218,4 +235,4 @@ def test_prune_removes_articles_whose_files_are_gone(
     report = ingest([str(seed_copy)], store, encoder, prune=True)
     assert report.removed == 1
     assert store.count("articles") == 1
-    assert faiss_ids(store) == chunk_ids(store)
+    consistent(store)

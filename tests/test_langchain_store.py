@@ -15,25 +15,28 @@ from langchain_tests.integration_tests import (
     VectorStoreIntegrationTests,
 )
 
+from bot.config import Settings
+from bot.index import IndexReader, open_index
 from bot.ingest import ingest
-from bot.langchain_store import NewsbotRetriever, NewsbotVectorStore
-from bot.store import Store
+from bot.langchain_store import NewsbotRetriever, NewsbotVectorStore, _identity
 from tests.conftest import write_article
 from tests.fakes import FakeEncoder
 
 
 class TestNewsbotVectorStoreStandard(VectorStoreIntegrationTests):
     @pytest.fixture
-    def vectorstore(self, tmp_path: Path) -> Iterator[VectorStore]:  # type: ignore[override]
-        vs = NewsbotVectorStore.open(tmp_path / "index", self.get_embeddings())
+    def vectorstore(self, backend_settings: Settings) -> Iterator[VectorStore]:  # type: ignore[override]
+        embedding = self.get_embeddings()
+        fingerprint, dim = _identity(embedding)
+        store = open_index(backend_settings, fingerprint=fingerprint, dim=dim, create=True)
+        vs = NewsbotVectorStore(store, embedding)
         yield vs
-        vs.store.close()
+        store.close()
 
 
-def _retriever_store(directory: Path) -> Store:
+def _retriever_store(settings: Settings, folder: Path) -> IndexReader:
     encoder = FakeEncoder()
-    store = Store.open(directory, fingerprint=encoder.fingerprint, dim=encoder.dim, create=True)
-    folder = directory.parent / "articles"
+    store = open_index(settings, fingerprint=encoder.fingerprint, dim=encoder.dim, create=True)
     folder.mkdir(exist_ok=True)
     for i, (head, body) in enumerate(
         [
@@ -50,8 +53,8 @@ def _retriever_store(directory: Path) -> Store:
 
 class TestNewsbotRetrieverStandard(RetrieversIntegrationTests):
     @pytest.fixture(autouse=True)
-    def _index(self, tmp_path: Path) -> Iterator[None]:
-        self._store = _retriever_store(tmp_path / "index")
+    def _index(self, backend_settings: Settings, tmp_path: Path) -> Iterator[None]:
+        self._store = _retriever_store(backend_settings, tmp_path / "articles")
         yield
         self._store.close()
 
@@ -69,7 +72,7 @@ class TestNewsbotRetrieverStandard(RetrieversIntegrationTests):
 
 
 @pytest.fixture
-def vs(store: Store, encoder: FakeEncoder) -> NewsbotVectorStore:
+def vs(store: IndexReader, encoder: FakeEncoder) -> NewsbotVectorStore:
     return NewsbotVectorStore(store, encoder)
 
 
@@ -95,7 +98,7 @@ def test_metadata_filters_and_scores(vs: NewsbotVectorStore) -> None:
 
 
 def test_ingested_articles_are_documents_with_their_metadata(
-    vs: NewsbotVectorStore, store: Store, encoder: FakeEncoder, tmp_path: Path
+    vs: NewsbotVectorStore, store: IndexReader, encoder: FakeEncoder, tmp_path: Path
 ) -> None:
     folder = tmp_path / "news"
     folder.mkdir()
@@ -118,9 +121,10 @@ def test_ingested_articles_are_documents_with_their_metadata(
     assert store.count("articles") == 0
 
 
-def test_retriever_returns_passages_with_offsets(store: Store, encoder: FakeEncoder) -> None:
-    directory = store.directory.parent / "r-index"
-    rstore = _retriever_store(directory)
+def test_retriever_returns_passages_with_offsets(
+    encoder: FakeEncoder, backend_settings: Settings, tmp_path: Path
+) -> None:
+    rstore = _retriever_store(backend_settings, tmp_path / "articles")
     docs = NewsbotRetriever(store=rstore, encoder=encoder, k=2).invoke("mayor resigned health")
     assert len(docs) == 2
     top = docs[0]

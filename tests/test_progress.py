@@ -8,9 +8,9 @@ import re
 import time
 from pathlib import Path
 
+from bot.index import IndexReader
 from bot.ingest import IngestReport, ingest
 from bot.progress import Activity, IngestProgress, TaskProgress, eta, summary
-from bot.store import Store
 from tests.conftest import write_article
 from tests.fakes import FakeEncoder
 
@@ -53,7 +53,7 @@ class SlowEncoder(FakeEncoder):
 
 
 def test_one_long_source_reports_progress_while_it_is_embedded(
-    store: Store, tmp_path: Path
+    store: IndexReader, tmp_path: Path
 ) -> None:
     path = tmp_path / "big.jsonl"
     path.write_text(
@@ -74,7 +74,7 @@ def test_one_long_source_reports_progress_while_it_is_embedded(
 
 
 def test_terminal_bar_shows_counts_and_eta(
-    store: Store, encoder: FakeEncoder, tmp_path: Path
+    store: IndexReader, encoder: FakeEncoder, tmp_path: Path
 ) -> None:
     for i in range(3):
         write_article(tmp_path, f"a{i}.txt", f"Story {i}", f"Body number {i} of a story.")

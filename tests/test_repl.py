@@ -2,8 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.core import Turn
-from bot.records import Answer
+from bot.records import Answer, Turn
 from bot.repl import ChatSession, run
 
 

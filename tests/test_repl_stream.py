@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from bot.core import Turn
-from bot.records import Answer, Citation, Verification
+from bot.records import Answer, Citation, Turn, Verification
 from bot.repl import ChatSession, after_stream
 
 CITATION = Citation(1, 1, "Mayor resigns", "Gazette", None, None, "/n/mayor.txt", "Q.", 0, 2)

@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 
 from bot.core import Newsbot
+from bot.index import IndexReader
 from bot.ingest import ingest
 from bot.query import parse_query
 from bot.retrieval import Retriever, fuse
-from bot.store import Store
 from tests.conftest import write_article
 from tests.fakes import FakeEncoder
 
@@ -24,7 +24,7 @@ def test_rrf_fuses_and_weights() -> None:
 
 
 @pytest.fixture
-def news(tmp_path: Path, store: Store, encoder: FakeEncoder) -> Store:
+def news(tmp_path: Path, store: IndexReader, encoder: FakeEncoder) -> IndexReader:
     folder = tmp_path / "news"
     folder.mkdir()
     write_article(
@@ -58,7 +58,9 @@ def headlines(retrieval) -> list[str]:  # type: ignore[no-untyped-def]
     return [a.headline for a, _ in retrieval.articles]
 
 
-def test_outlet_and_period_filters_restrict_results(news: Store, encoder: FakeEncoder) -> None:
+def test_outlet_and_period_filters_restrict_results(
+    news: IndexReader, encoder: FakeEncoder
+) -> None:
     r = Retriever(news, encoder)
     assert headlines(r.search(parse_query("from:reuters council budget", date(2018, 2, 8)))) == [
         "Council budget vote again"
@@ -69,20 +71,22 @@ def test_outlet_and_period_filters_restrict_results(news: Store, encoder: FakeEn
 
 
 def test_phrase_with_no_dated_match_falls_back_with_a_note(
-    news: Store, encoder: FakeEncoder
+    news: IndexReader, encoder: FakeEncoder
 ) -> None:
     r = Retriever(news, encoder).search(parse_query("council budget in 1999", date(2018, 2, 8)))
     assert "Council budget vote" in headlines(r)
     assert r.notes == ["No articles are dated in 1999; searched all dates."]
 
 
-def test_explicit_filter_with_no_match_finds_nothing(news: Store, encoder: FakeEncoder) -> None:
+def test_explicit_filter_with_no_match_finds_nothing(
+    news: IndexReader, encoder: FakeEncoder
+) -> None:
     r = Retriever(news, encoder).search(parse_query("from:bbc council budget", date(2018, 2, 8)))
     assert r.no_match and r.passages == []
     assert r.notes == ["No indexed article is from bbc."]
 
 
-def test_recency_questions_favour_newer_articles(news: Store, encoder: FakeEncoder) -> None:
+def test_recency_questions_favour_newer_articles(news: IndexReader, encoder: FakeEncoder) -> None:
     r = Retriever(news, encoder)
     plain = headlines(r.search(parse_query("council approved budget", date(2018, 2, 8))))
     latest = headlines(r.search(parse_query("council approved budget latest", date(2018, 2, 8))))
@@ -90,13 +94,13 @@ def test_recency_questions_favour_newer_articles(news: Store, encoder: FakeEncod
     assert set(plain[:3]) == set(latest[:3])
 
 
-def test_passages_are_diversified(news: Store, encoder: FakeEncoder) -> None:
+def test_passages_are_diversified(news: IndexReader, encoder: FakeEncoder) -> None:
     r = Retriever(news, encoder, max_passages=8, per_article=1).search("panda bamboo zoo")
     ids = [p.article.id for p in r.passages]
     assert len(ids) == len(set(ids)) == 8
 
 
-def test_ask_reports_the_period_it_searched(newsbot: Newsbot, news: Store) -> None:
+def test_ask_reports_the_period_it_searched(newsbot: Newsbot, news: IndexReader) -> None:
     answer = newsbot.ask("What budget did the council approve last week?", as_of=date(2018, 2, 12))
     assert not answer.declined
     assert "5 million" in answer.text

@@ -18,10 +18,10 @@ import pytest
 from bot.catalog import parse_period, period
 from bot.dates import local_day
 from bot.errors import NewsbotError, QuestionError
+from bot.index import IndexReader
 from bot.ingest import ingest
 from bot.query import parse_query
 from bot.retrieval import Retriever
-from bot.store import Store
 from tests.conftest import write_article
 from tests.fakes import FakeEncoder
 
@@ -254,7 +254,7 @@ def test_list_periods_in_the_newsroom_time_zone(value: str, start: datetime, end
 
 
 @pytest.fixture
-def new_years_eve(tmp_path: Path, store: Store, encoder: FakeEncoder) -> Store:
+def new_years_eve(tmp_path: Path, store: IndexReader, encoder: FakeEncoder) -> IndexReader:
     """Two stories half an hour either side of midnight, New York time."""
     folder = tmp_path / "eve"
     folder.mkdir()
@@ -269,7 +269,7 @@ def new_years_eve(tmp_path: Path, store: Store, encoder: FakeEncoder) -> Store:
 
 
 def test_a_story_at_half_past_eleven_on_new_years_eve_belongs_to_the_newsrooms_december(
-    new_years_eve: Store, encoder: FakeEncoder
+    new_years_eve: IndexReader, encoder: FakeEncoder
 ) -> None:
     retriever = Retriever(new_years_eve, encoder)
     fireworks = retriever.search(parse_query("harbour last month", date(2024, 1, 15), NEW_YORK))

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from bot import vectors
+from bot.index.embedded import EmbeddedIndex
 from bot.ingest import ingest
-from bot.store import Store
 from tests.conftest import write_article
 from tests.fakes import FakeEncoder
 
@@ -202,7 +202,7 @@ def test_store_builds_the_configured_kind_and_removals_reach_it(
 ) -> None:
     archive = tmp_path / "archive"
     write_archive(archive)
-    store = Store.open(
+    store = EmbeddedIndex.open(
         tmp_path / "index", fingerprint=encoder.fingerprint, dim=encoder.dim, create=True,
         index_type=kind,
     )  # fmt: skip
@@ -222,7 +222,7 @@ def test_store_builds_the_configured_kind_and_removals_reach_it(
     assert set(found.tolist()) <= live
 
     # A reader of another setting still loads it; the next commit converts it.
-    converted = Store.open(tmp_path / "index", index_type="flat")
+    converted = EmbeddedIndex.open(tmp_path / "index", index_type="flat")
     write_article(archive, "new.txt", "A new story", "A new story about the river crossing.")
     ingest([str(archive)], converted, encoder)
     assert vectors.kind(converted.search_index()) == "flat"
@@ -236,13 +236,13 @@ def test_missing_vector_file_is_rebuilt_as_the_configured_kind(
 ) -> None:
     archive = tmp_path / "archive"
     write_archive(archive)
-    store = Store.open(
+    store = EmbeddedIndex.open(
         tmp_path / "index", fingerprint=encoder.fingerprint, dim=encoder.dim, create=True,
         index_type="ivf",
     )  # fmt: skip
     ingest([str(archive)], store, encoder)
     store.vector_path(store.generation()).unlink()
-    reader = Store.open(tmp_path / "index", index_type="ivf")
+    reader = EmbeddedIndex.open(tmp_path / "index", index_type="ivf")
     assert vectors.kind(reader.search_index()) == "ivf"
     assert vectors.live_count(reader.search_index()) == reader.count("chunks")
     store.close()

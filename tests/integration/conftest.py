@@ -9,8 +9,8 @@ import pytest
 from bot.config import Settings
 from bot.core import Newsbot
 from bot.embeddings import Encoder, get_encoder
+from bot.index.embedded import EmbeddedIndex
 from bot.ingest import ingest
-from bot.store import Store
 from tests.conftest import SEEDS
 
 
@@ -29,7 +29,7 @@ def real_encoder() -> Encoder:
 @pytest.fixture(scope="session")
 def seed_index(tmp_path_factory: pytest.TempPathFactory, real_encoder: Encoder) -> Path:
     directory = tmp_path_factory.mktemp("seed-index") / "index"
-    store = Store.open(
+    store = EmbeddedIndex.open(
         directory, fingerprint=real_encoder.fingerprint, dim=real_encoder.dim, create=True
     )
     report = ingest([str(SEEDS)], store, real_encoder)

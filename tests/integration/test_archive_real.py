@@ -25,9 +25,9 @@ from langchain_tests.integration_tests import (
 )
 
 from bot.embeddings import get_encoder
+from bot.index.embedded import EmbeddedIndex
 from bot.ingest import ingest
 from bot.langchain_store import NewsbotRetriever, NewsbotVectorStore
-from bot.store import Store
 from tests.conftest import ROOT
 
 EXAMPLES = ROOT / "examples"
@@ -161,7 +161,7 @@ class TestRetrieverSuiteOnTheSeedIndex(RetrieversIntegrationTests):
     @pytest.fixture(autouse=True)
     def _index(self, tmp_path: Path) -> Iterator[None]:
         encoder = get_encoder("minilm")
-        self._store = Store.open(
+        self._store = EmbeddedIndex.open(
             tmp_path / "index", fingerprint=encoder.fingerprint, dim=encoder.dim, create=True
         )
         ingest([str(EXAMPLES)], self._store, encoder)

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import ClassVar
 
 from tests.conftest import ROOT, write_article
 from tests.integration.test_crash_safety import check_consistent, make_corpus
@@ -77,11 +78,15 @@ class Chat:
     """A `newsbot chat` process driven through its standard input, line by line."""
 
     MARK = "/end-of-answer"
+    PIPES: ClassVar[dict[str, int]] = {
+        "stdin": subprocess.PIPE,
+        "stdout": subprocess.PIPE,
+        "stderr": subprocess.PIPE,
+    }
 
-    def __init__(self, index: Path) -> None:
-        self.proc = newsbot(
-            index, "chat", stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
-        )
+    def __init__(self, proc: subprocess.Popen[str]) -> None:
+        """`proc`: a started `newsbot chat` with PIPES."""
+        self.proc = proc
         assert self.proc.stdout is not None
         self.proc.stdout.readline()  # the greeting
 
@@ -108,7 +113,7 @@ def test_chat_answers_during_an_ingest_and_sees_new_articles_after_commit(
     corpus, index = tmp_path / "corpus", tmp_path / "index"
     make_corpus(corpus, 30, "old")
     assert newsbot(index, "ingest", str(corpus)).wait(120) == 0
-    chat = Chat(index)
+    chat = Chat(newsbot(index, "chat", **Chat.PIPES))
     pid = chat.proc.pid
     question = "Where was the zebra that escaped from the circus found?"
     assert ZEBRA not in chat.ask(question)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import faiss
 
-from bot.store import Store
+from bot.index.embedded import EmbeddedIndex
 from tests.conftest import ROOT, write_article
 
 # An ingest run in a child process with a deterministic, slowed-down fake encoder.
@@ -61,7 +61,7 @@ def article_hashes(index: Path) -> frozenset[str]:
 
 
 def check_consistent(index: Path) -> frozenset[str]:
-    store = Store.open(index, fingerprint="fake:bag-of-words")
+    store = EmbeddedIndex.open(index, fingerprint="fake:bag-of-words")
     try:
         faiss_ids = set(faiss.vector_to_array(store.search_index().id_map).tolist())
         sql_ids = {r[0] for r in store._rows("SELECT id FROM chunks")}

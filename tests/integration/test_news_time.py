@@ -12,10 +12,11 @@ from datetime import date
 import pytest
 
 from bot.config import Settings
-from bot.core import Newsbot, Turn
+from bot.core import Newsbot
 from bot.embeddings import Encoder
+from bot.index.embedded import EmbeddedIndex
 from bot.ingest import ingest
-from bot.store import Store
+from bot.records import Turn
 from tests.conftest import ROOT
 
 NEWS = ROOT / "tests" / "data" / "news"
@@ -24,7 +25,7 @@ NEWS = ROOT / "tests" / "data" / "news"
 @pytest.fixture(scope="module")
 def news_bot(tmp_path_factory: pytest.TempPathFactory, real_encoder: Encoder) -> Newsbot:
     directory = tmp_path_factory.mktemp("news") / "index"
-    store = Store.open(
+    store = EmbeddedIndex.open(
         directory, fingerprint=real_encoder.fingerprint, dim=real_encoder.dim, create=True
     )
     assert ingest([str(NEWS)], store, real_encoder).added == 6

@@ -14,9 +14,9 @@ import pytest
 from bot.config import Settings
 from bot.core import Newsbot
 from bot.embeddings import Encoder, get_encoder
+from bot.index.embedded import EmbeddedIndex
 from bot.ingest import ingest, prepare
 from bot.loaders import LoadOptions, load_source
-from bot.store import Store
 from tests.conftest import SEED, SEEDS
 from tests.integration.test_cli_process import NEWSBOT
 
@@ -50,7 +50,7 @@ def test_int8_vectors_are_close_to_the_float_models(
 
 def test_int8_index_answers_the_seed_questions(int8_encoder: Encoder, tmp_path: Path) -> None:
     index = tmp_path / "index"
-    store = Store.open(
+    store = EmbeddedIndex.open(
         index, fingerprint=int8_encoder.fingerprint, dim=int8_encoder.dim, create=True
     )
     assert ingest([str(SEEDS)], store, int8_encoder).added == 1

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bot.core import Newsbot, Turn
+from bot.core import Newsbot
 from bot.embeddings import Encoder
+from bot.records import Turn
 from tests.conftest import SEED
 
 EXAMPLES = [

@@ -21,9 +21,8 @@ from urllib.parse import urlencode
 import pytest
 
 from bot.config import Settings
-from bot.core import Turn
 from bot.feedback import FeedbackStore
-from bot.records import Answer, Citation
+from bot.records import Answer, Citation, Turn
 from bot.slack import create_app, make_client, serve_http, socket_mode_handler
 from tests.slack.fake_slack import APP_TOKEN, BOT_TOKEN, BOT_USER_ID, TEAM_ID, FakeSlack
 

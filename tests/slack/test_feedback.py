@@ -6,25 +6,37 @@ import csv
 import io
 import json
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from bot.cli import app
+from bot.config import Settings
 from bot.errors import NewsbotError
 from bot.feedback import FeedbackStore, feedback_csv, feedback_json
+from bot.index import FeedbackRecords, open_index
 from bot.records import RetrievedArticle
 from bot.render import from_json, to_json
+from tests.fakes import FakeEncoder
 from tests.slack.conftest import citation, make_answer
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> FeedbackStore:
-    return FeedbackStore(tmp_path / "feedback.sqlite")
+def store(backend_settings: Settings) -> Iterator[FeedbackRecords]:
+    """The feedback records of an index of each backend (a file beside the index
+    directory, or tables in the database)."""
+    encoder = FakeEncoder()
+    index = open_index(
+        backend_settings, fingerprint=encoder.fingerprint, dim=encoder.dim, create=True
+    )
+    with index.feedback() as records:
+        yield records
+    index.close()
 
 
-def test_answer_round_trips_through_the_store(store: FeedbackStore) -> None:
+def test_answer_round_trips_through_the_store(store: FeedbackRecords) -> None:
     answer = make_answer(
         "When?",
         citations=[citation(1, also_ran_in=("AP", "Reuters")), citation(2, published=None)],
@@ -36,7 +48,7 @@ def test_answer_round_trips_through_the_store(store: FeedbackStore) -> None:
     assert store.answer("missing") is None
 
 
-def test_votes_one_per_user_and_answer(store: FeedbackStore) -> None:
+def test_votes_one_per_user_and_answer(store: FeedbackRecords) -> None:
     first = store.record_answer(make_answer("Q1?"), user="U1", channel="C1")
     second = store.record_answer(make_answer("Q2?"), user="U1", channel="D1")
     assert store.add_vote(first, user="U2", channel="C1", vote="down")
@@ -72,7 +84,7 @@ def test_a_newer_database_is_refused_with_a_clear_message(tmp_path: Path) -> Non
         FeedbackStore(path)
 
 
-def test_exports(store: FeedbackStore) -> None:
+def test_exports(store: FeedbackRecords) -> None:
     answer_id = store.record_answer(make_answer('Did the "mayor" resign?'), user="U1", channel="C1")
     store.add_vote(answer_id, user="U2", channel="C1", vote="up")
     rows = store.feedback()
@@ -119,7 +131,7 @@ def test_feedback_cli_lists_and_exports(tmp_path: Path, monkeypatch: pytest.Monk
     assert bad.exit_code == 1 and "--format must be csv or json" in bad.output
 
 
-def test_prune_forgets_old_unvoted_answers_only(store: FeedbackStore) -> None:
+def test_prune_forgets_old_unvoted_answers_only(store: FeedbackRecords) -> None:
     voted = store.record_answer(make_answer("Voted?"), user="U1", channel="C1")
     store.add_vote(voted, user="U2", channel="C1", vote="up")
     unvoted = store.record_answer(make_answer("Unvoted?"), user="U1", channel="C1")
@@ -130,7 +142,7 @@ def test_prune_forgets_old_unvoted_answers_only(store: FeedbackStore) -> None:
     assert [r.question for r in store.feedback()] == ["Voted?"]
 
 
-def test_only_the_three_closest_articles_are_kept(store: FeedbackStore) -> None:
+def test_only_the_three_closest_articles_are_kept(store: FeedbackRecords) -> None:
     retrieved = [
         RetrievedArticle(i, i, f"Story {i}", None, None, None, f"/{i}.txt", 0.1)
         for i in range(1, 11)
@@ -144,7 +156,7 @@ def test_only_the_three_closest_articles_are_kept(store: FeedbackStore) -> None:
     ]
 
 
-def test_csv_export_neutralises_formulas_but_json_keeps_the_text(store: FeedbackStore) -> None:
+def test_csv_export_neutralises_formulas_but_json_keeps_the_text(store: FeedbackRecords) -> None:
     """A spreadsheet would run a cell starting = + - @ (or tab, CR) as a formula."""
     questions = [
         '=HYPERLINK("http://evil.example","click")',

@@ -16,13 +16,13 @@ from typing import Any
 import pytest
 
 from bot.config import Settings
-from bot.core import Newsbot, Turn
+from bot.core import Newsbot
 from bot.errors import IndexMissingError
+from bot.index.embedded import EmbeddedIndex
 from bot.ingest import ingest
-from bot.records import Answer
+from bot.records import Answer, Turn
 from bot.slack import ANSWER_THREADS, ChannelPacer
 from bot.slack_render import FEEDBACK_DOWN, FEEDBACK_UP, SHARE, unescape
-from bot.store import Store
 from tests.clock import FakeClock
 from tests.conftest import write_article
 from tests.fakes import FakeEncoder
@@ -600,7 +600,7 @@ def test_article_text_cannot_ping_mention_or_link(
         URL="https://gazette.example/flood?a=1&b=<2>",
     )
     encoder = FakeEncoder()
-    store = Store.open(
+    store = EmbeddedIndex.open(
         settings.index, fingerprint=encoder.fingerprint, dim=encoder.dim, create=True
     )
     ingest([str(folder)], store, encoder)

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from bot.config import Settings
-from bot.core import Turn
+from bot.records import Turn
 from bot.slack import (
     NOT_ENABLED_CHANNEL,
     NOT_ENABLED_CHANNEL_DM,

@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -63,17 +62,18 @@ def eval_scores(evalset: Path, encoder: str, cache: Path) -> dict[str, str]:
     newsbot = shutil.which("newsbot", path=str(Path(sys.executable).parent)) or "newsbot"
     env = {**os.environ, "NEWSBOT_ENCODER": encoder}
     index = cache / f"eval-{evalset.resolve().name}-{encoder}"
-    result = subprocess.run(
+    scores = cache / f"scores-{evalset.resolve().name}-{encoder}.json"
+    subprocess.run(
         [newsbot, "--index", str(index), "eval", str(evalset / "questions.jsonl"),
-         "--corpus", str(evalset / "corpus")],
+         "--corpus", str(evalset / "corpus"), "--scores-json", str(scores)],
         capture_output=True, text=True, env=env, check=True,
     )  # fmt: skip
-    rows = {}
-    for line in result.stdout.splitlines()[1:]:
-        match = re.match(r"\s*(.+?)\s{2,}(\S+)$", line)
-        if match:
-            rows[match.group(1)] = match.group(2)
-    return rows
+    overall = json.loads(scores.read_text(encoding="utf-8"))["all"]
+    return {
+        "article recall@1": f"{overall['recall']['1']:.3f}",
+        "article recall@5": f"{overall['recall']['5']:.3f}",
+        "answer accuracy": f"{overall['accuracy']:.3f}",
+    }
 
 
 def main() -> None:

@@ -1,9 +1,10 @@
-"""The extractive answerer: the best-supported sentences, verbatim, each with its citation.
+"""The extractive answerer: the best-supported sentences, verbatim, each with its citation,
+and the short answer inside the best one (a name, a number with its unit, a date) when the
+question asks for one.
 
-Scoring a sentence needs no model call: its vector was pooled from the chunk's forward
-pass at ingest time, and the question's vector is the one retrieval already made.
-The weights and the decline threshold were chosen on the dev set with `bench/tune.py`
-(see docs/evaluation.md for what they trade).
+Sentences arrive scored by retrieval (bot/ranking.py). The decline threshold and the keep
+margin were chosen on the dated news set with `bench/tune_news.py` (see the docs' Quality
+page for what they trade).
 """
 
 from __future__ import annotations
@@ -14,25 +15,25 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from bot.index import ArticleRow, IndexReader, SentenceRow
-from bot.records import DECLINE_TEXT, Citation
+from bot.answer_types import Span
+from bot.index import ArticleRow, SentenceRow
+from bot.ranking import Candidate, decision_score, score_candidates
+from bot.records import DECLINE_TEXT, Citation, ShortAnswer
 from bot.retrieval import Passage, Retrieval
 from bot.terms import content_terms
+from bot.time_prior import TimeFit
 
-# A sentence's score: meaning (cosine of question and sentence vectors) and the share of
-# the question's term weight (IDF) it contains carry it; the passage's rank breaks ties.
-W_SIMILARITY = 0.6
-W_OVERLAP = 0.5
-W_RANK = 0.02
-# Another sentence joins the answer only when it scores nearly as well as the best one.
-KEEP_RATIO = 0.9
+# Another sentence joins the answer only from the best one's article, and only when it
+# scores nearly as well: sentences from other articles added words and wrong sources but
+# no right answers on the news set (bench/tune_news.py).
+KEEP_MARGIN = 0.05
 MAX_SENTENCES = 3
 # Words the answer adds around quotes: a marker "[n]" after each, and "…" on both sides of
 # a trimmed sentence. The budget counts them, so the shown answer never exceeds it.
 MARKER_WORDS = 1
 TRIM_WORDS = 2
 # Below this the best evidence is too weak: the bot declines rather than guess.
-MIN_SCORE = 0.52
+MIN_SCORE = 0.74
 
 _WORD_SPAN = re.compile(r"\S+")
 
@@ -42,10 +43,9 @@ class ScoredSentence:
     sentence: SentenceRow
     passage: Passage
     score: float
-    similarity: float
-    overlap: float
     start: int  # the quoted span: the whole sentence, or a window of a very long one
     end: int
+    candidate: Candidate | None = None
 
     @property
     def text(self) -> str:
@@ -55,21 +55,21 @@ class ScoredSentence:
     def trimmed(self) -> bool:
         return (self.start, self.end) != (self.sentence.start, self.sentence.end)
 
+    @classmethod
+    def of(cls, c: Candidate) -> ScoredSentence:
+        p = c.passage
+        return cls(c.sentence, p, c.score, c.sentence.start, c.sentence.end, c)
+
 
 @dataclass(frozen=True)
 class Draft:
     text: str
     citations: list[Citation]
     declined: bool
+    short_answer: ShortAnswer | None = None
 
 
 IdfFn = Callable[[str], float]
-
-
-def overlap_score(question_terms: set[str], terms: set[str], idf: IdfFn) -> float:
-    """Share of the question's IDF weight that the sentence contains."""
-    total = sum(idf(t) for t in question_terms)
-    return sum(idf(t) for t in question_terms if t in terms) / total if total else 0.0
 
 
 def score_sentences(
@@ -78,23 +78,13 @@ def score_sentences(
     passages: Sequence[Passage],
     sentences: Sequence[SentenceRow],
     idf: IdfFn = lambda _: 1.0,
+    fit: TimeFit | None = None,
 ) -> list[ScoredSentence]:
     """Every candidate sentence with its score, best first (pure: no I/O)."""
-    by_chunk = {p.chunk.id: p for p in passages}
-    candidates = [s for s in sentences if s.chunk_id in by_chunk]
-    if not candidates:
-        return []
-    q_terms = set(content_terms(question))
-    sims = np.stack([s.vector for s in candidates]) @ query_vector
-    scored = []
-    for s, sim in zip(candidates, sims.tolist(), strict=True):
-        passage = by_chunk[s.chunk_id]
-        terms = set(content_terms(passage.article.body[s.start : s.end]))
-        overlap = overlap_score(q_terms, terms, idf)
-        score = W_SIMILARITY * sim + W_OVERLAP * overlap + W_RANK / (1.0 + passage.rank)
-        scored.append(ScoredSentence(s, passage, score, sim, overlap, s.start, s.end))
-    scored.sort(key=lambda x: x.score, reverse=True)
-    return scored
+    return [
+        ScoredSentence.of(c)
+        for c in score_candidates(question, query_vector, passages, sentences, idf, fit)
+    ]
 
 
 def trim(s: ScoredSentence, question: str, max_words: int, idf: IdfFn) -> ScoredSentence:
@@ -122,14 +112,17 @@ def shown_words(s: ScoredSentence) -> int:
 
 
 def select(scored: Sequence[ScoredSentence], max_words: int) -> list[ScoredSentence]:
-    """The best sentence, plus up to two nearly as good ones that fit the word budget."""
+    """The best sentence, plus up to two nearly as good ones of its article that fit the
+    word budget."""
     if not scored:
         return []
     chosen = [scored[0]]
     words = shown_words(scored[0])
     for s in scored[1:]:
-        if len(chosen) >= MAX_SENTENCES or s.score < KEEP_RATIO * scored[0].score:
+        if len(chosen) >= MAX_SENTENCES or s.score < scored[0].score - KEEP_MARGIN:
             break
+        if s.passage.article.id != scored[0].passage.article.id:
+            continue
         n = shown_words(s)
         if words + n <= max_words:
             chosen.append(s)
@@ -139,16 +132,21 @@ def select(scored: Sequence[ScoredSentence], max_words: int) -> list[ScoredSente
 
 def within_budget(
     scored: Sequence[ScoredSentence], question: str, max_words: int, idf: IdfFn
-) -> tuple[str, list[Citation]]:
-    """The answer from sentences scored best first: at most `max_words` words as shown."""
+) -> tuple[str, list[Citation], list[ScoredSentence]]:
+    """The answer from sentences scored best first: at most `max_words` words as shown,
+    with its citations and the sentences chosen (best first)."""
     best = scored[0]
     if shown_words(best) > max_words:
         best = trim(best, question, max_words - MARKER_WORDS - TRIM_WORDS, idf)
-    return compose(select([best, *scored[1:]], max_words))
+    chosen = select([best, *scored[1:]], max_words)
+    text, citations = compose(chosen)
+    return text, citations, chosen
 
 
-def should_decline(best: ScoredSentence | None) -> bool:
-    return best is None or best.score < MIN_SCORE
+def should_decline(best: Candidate | ScoredSentence | None, fit: TimeFit | None = None) -> bool:
+    if isinstance(best, ScoredSentence):
+        best = best.candidate
+    return best is None or decision_score(best, fit) < MIN_SCORE
 
 
 def compose(chosen: Sequence[ScoredSentence]) -> tuple[str, list[Citation]]:
@@ -199,21 +197,48 @@ def _adjacent(group: list[ScoredSentence], s: ScoredSentence) -> bool:
     return between.strip() == "" and "\n\n" not in between
 
 
+def short_answer(chosen: ScoredSentence, question: str, marker: int = 1) -> ShortAnswer | None:
+    """The answer's key fact inside the quote of `chosen`: of the spans of the type asked,
+    the one nearest the words the sentence shares with the question. None when the
+    question asks for no such type or no span lies wholly inside the quote."""
+    c = chosen.candidate
+    if c is None or not c.spans:
+        return None
+    base = chosen.sentence.start
+    inside = [x for x in c.spans if chosen.start <= base + x.start and base + x.end <= chosen.end]
+    if not inside:
+        return None
+    body = chosen.passage.article.body
+    sentence = body[chosen.sentence.start : chosen.sentence.end]
+    q_terms = set(content_terms(question))
+    anchors = [
+        m.start() for m in _WORD_SPAN.finditer(sentence) if set(content_terms(m.group())) & q_terms
+    ]
+    best = min(inside, key=lambda x: (_distance(x, anchors), inside.index(x)))
+    start, end = base + best.start, base + best.end
+    return ShortAnswer(text=body[start:end], marker=marker, start=start, end=end)
+
+
+def _distance(span: Span, anchors: Sequence[int]) -> int:
+    if not anchors:
+        return 0
+    return min(min(abs(a - span.start), abs(a - span.end)) for a in anchors)
+
+
 class ExtractiveAnswerer:
     name = "extractive"
 
-    def __init__(self, store: IndexReader) -> None:
-        self.store = store
-
     def answer(self, question: str, retrieval: Retrieval, *, max_words: int) -> Draft:
-        sentences = self.store.sentences(p.chunk.id for p in retrieval.passages)
-        idf: IdfFn = self.store.term_stats(content_terms(question)).idf
-        scored = score_sentences(
-            question, retrieval.query_vector, retrieval.passages, sentences, idf
-        )
-        best = scored[0] if scored else None
-        if should_decline(best):
+        candidates = retrieval.candidates
+        best = candidates[0] if candidates else None
+        if should_decline(best, retrieval.fit):
             return Draft(DECLINE_TEXT, [], True)
         assert best is not None
-        text, citations = within_budget(scored, question, max_words, idf)
-        return Draft(text, citations, False)
+        idf: IdfFn = retrieval.lexical.idf if retrieval.lexical else (lambda _: 1.0)
+        scored = [ScoredSentence.of(c) for c in candidates]
+        text, citations, chosen = within_budget(scored, question, max_words, idf)
+        short = None
+        if chosen and chosen[0].candidate is best:
+            marker = next((c.marker for c in citations if c.start <= chosen[0].start < c.end), 1)
+            short = short_answer(chosen[0], question, marker)
+        return Draft(text, citations, False, short)

@@ -247,7 +247,7 @@ def ask(
     if as_json:
         typer.echo(json.dumps(to_json(answer), ensure_ascii=False, indent=2))
     else:
-        typer.echo(to_text(answer))
+        typer.echo(to_text(answer, strong=_emphasis()))
 
 
 @app.command()
@@ -278,7 +278,11 @@ def chat(
         return bot.ask(q, history=history, as_of=_date(as_of), on_token=on_token)
 
     session = repl.ChatSession(
-        ask_fn, typer.echo, debug=state.debug, write=lambda text: typer.echo(text, nl=False)
+        ask_fn,
+        typer.echo,
+        debug=state.debug,
+        write=lambda text: typer.echo(text, nl=False),
+        strong=_emphasis(),
     )
     with Activity("loading the model and index"):
         bot.warm_up()
@@ -291,6 +295,13 @@ def chat(
     repl.run(session, repl.line_reader(state.settings.history_file, interactive))
 
 
+def _emphasis() -> Callable[[str], str]:
+    """Bold for the short answer on a terminal; plain text into a pipe or a file."""
+    from bot.render import ansi_bold, plain
+
+    return ansi_bold if sys.stdout.isatty() else plain
+
+
 @app.command("eval")
 @user_errors
 def eval_(
@@ -299,8 +310,12 @@ def eval_(
     corpus: Annotated[Path, typer.Option(help="Folder of the articles the questions are about.")],
     out: Annotated[Path | None, typer.Option(help="Write predictions (JSONL) here.")] = None,
     limit: Annotated[int | None, typer.Option(help="Only the first N questions.")] = None,
+    scores_json: Annotated[
+        Path | None, typer.Option(help="Write the scores (all and per kind) here as JSON.")
+    ] = None,
 ) -> None:
-    """Answer a questions file over a corpus and print quality scores."""
+    """Answer a questions file over a corpus and print quality scores (per question kind
+    too, when the questions file labels them)."""
     from bot import evaluate
     from bot.core import Newsbot
     from bot.embeddings import get_encoder
@@ -334,8 +349,14 @@ def eval_(
             "".join(json.dumps(p.to_json(), ensure_ascii=False) + "\n" for p in predictions),
             encoding="utf-8",
         )
-    scores = evaluate.score(items, predictions, evaluate.corpus_reader(corpus))
-    typer.echo(evaluate.table(scores))
+    reader = evaluate.corpus_reader(corpus)
+    scores = evaluate.score(items, predictions, reader)
+    by_kind = evaluate.score_by_kind(items, predictions, reader)
+    if scores_json:
+        scores_json.write_text(
+            json.dumps(evaluate.scores_json(scores, by_kind), indent=2) + "\n", encoding="utf-8"
+        )
+    typer.echo(evaluate.table(scores, by_kind))
 
 
 # --- the archive: list, stats, rm ---

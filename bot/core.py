@@ -7,7 +7,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from datetime import UTC, date, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 from typing import TYPE_CHECKING
 
 from bot.answer import ExtractiveAnswerer
@@ -19,6 +19,7 @@ from bot.question_check import check_question
 from bot.records import Answer, RetrievedArticle, Turn
 from bot.retrieval import Retrieval, Retriever
 from bot.terms import is_follow_up
+from bot.time_prior import Focus, freshness_note, nothing_in_period_note
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -160,7 +161,7 @@ class Newsbot:
         timings["retrieve_ms"] = _ms(mark)
         words = self.settings.long_answer_words if long else self.settings.answer_words
         mark = time.perf_counter()
-        draft = ExtractiveAnswerer(self.store).answer(asked, retrieval, max_words=words)
+        draft = ExtractiveAnswerer().answer(asked, retrieval, max_words=words)
         timings["answer_ms"] = _ms(mark)
         answer = Answer(
             question=question,
@@ -171,6 +172,7 @@ class Newsbot:
             timings=timings,
             notes=retrieval.notes,
             search_query=search.text,
+            short_answer=draft.short_answer,
         )
         if generative is not None:
             mark = time.perf_counter()
@@ -191,12 +193,31 @@ class Newsbot:
                     today=as_of,
                 )
             timings["generate_ms"] = _ms(mark)
+        today = datetime.now(tz).date()
+        answer.notes = [*answer.notes, *_time_notes(answer, retrieval, today)]
         # Near-duplicate copies were left out by retrieval; say where else the story ran.
         answer.citations = [
             replace(c, also_ran_in=self.store.also_ran_in(c.article_id)) for c in answer.citations
         ]
         timings["total_ms"] = _ms(started)
         return answer
+
+
+def _time_notes(answer: Answer, retrieval: Retrieval, today: date) -> list[str]:
+    """For a question about a time: how recent the newest source is; or, declined, that
+    nothing from the period answers and what came closest."""
+    fit = retrieval.fit
+    if fit is None or fit.focus is Focus.PLAIN:
+        return []
+    if not answer.declined:
+        return [freshness_note([c.published for c in answer.citations], fit.as_of, today)]
+    best = retrieval.candidates[0] if retrieval.candidates else None
+    if fit.focus is Focus.PERIOD and best is not None and retrieval.query.period is not None:
+        article = best.passage.article
+        if not fit.in_period(article.published):
+            label = retrieval.query.period.label
+            return [nothing_in_period_note(label, article.published, article.headline)]
+    return []
 
 
 def _retrieved(retrieval: Retrieval) -> list[RetrievedArticle]:

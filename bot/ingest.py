@@ -21,7 +21,7 @@ import numpy as np
 
 from bot.articles import Article
 from bot.chunking import Chunk, chunk_article, context_prefix
-from bot.embeddings import Encoder
+from bot.embeddings import SENTENCE_VECTORS, Encoder
 from bot.errors import ArticleError
 from bot.index import IndexReader, IndexWriter
 from bot.loaders import (
@@ -353,6 +353,8 @@ def prepare(article: Article, prefix: str | None = None) -> tuple[list[Chunk], l
         text = prefix + article.body[chunk.start : chunk.end]
         shift = len(prefix) - chunk.start
         spans = [(s + shift, e + shift) for s, e in chunk.sentences]
-        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        # The recipe of the sentence vectors is part of the key, so vectors made another
+        # way are never reused for this text.
+        digest = hashlib.sha256(f"{SENTENCE_VECTORS}\n{text}".encode()).hexdigest()
         texts.append((digest, text, spans))
     return chunks, texts

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from bot.errors import QuestionError
+from bot.time_prior import Focus, TimeFit, asks_for_recent
 
 MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
 MONTHS |= {name.lower(): i for i, name in enumerate(calendar.month_abbr) if name}
@@ -18,12 +19,9 @@ _MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))
 WEEKDAYS = {name.lower(): i for i, name in enumerate(calendar.day_name)}
 _SPAN_LEAD = "in|the past|the last|over the last|over the past|past|last"
 
+_BARE_YEAR = re.compile(r"\b((?:19|20)\d{2})\b(?![.,]\d)")
 FILTER_KEYS = ("from", "outlet", "after", "since", "before", "until", "on")
 _FILTER = re.compile(rf'\b({"|".join(FILTER_KEYS)}):(?:"([^"]+)"|(\S+))', re.I)
-_RECENCY = re.compile(
-    r"\b(latest|newest|most recent|now|currently|current|still|so far|to date|anymore|any more)\b",
-    re.I,
-)
 
 
 @dataclass(frozen=True)
@@ -36,22 +34,35 @@ class Period:
     explicit: bool = False  # typed as after:/before:/on: rather than said in words
 
     def describe(self) -> str:
+        """What the user reads: a typed period filtered, a period said in words ranked."""
         first = self.start.date().isoformat() if self.start else "the beginning"
         last = (self.end - timedelta(days=1)).date().isoformat() if self.end else "now"
         span = first if first == last else f"{first} to {last}"
-        return f"Searched articles published {self.label} ({span})."
+        verb = "Searched" if self.explicit else "Preferred"
+        return f"{verb} articles published {self.label} ({span})."
 
 
 @dataclass(frozen=True)
 class Query:
     text: str  # what to search for, filter syntax and time phrases removed
     outlets: tuple[str, ...] = ()
+    # Typed (after:/before:/on:) periods filter; periods said in words rank (see time_fit).
     period: Period | None = None
-    recency: bool = False
+    recency: bool = False  # asks for the latest or current state
+    as_of: date | None = None  # the day the question is asked
+    cutoff: datetime | None = None  # end of the as-of day: later articles don't exist yet
 
     @property
     def filtered(self) -> bool:
-        return bool(self.outlets or self.period)
+        return bool(self.outlets or (self.period and self.period.explicit))
+
+    @property
+    def time_fit(self) -> TimeFit:
+        """How publication dates rank for this question (bot/time_prior.py)."""
+        today = self.as_of or date.today()
+        if self.period is not None and not self.period.explicit:
+            return TimeFit(Focus.PERIOD, today, self.period.start, self.period.end)
+        return TimeFit(Focus.RECENT if self.recency else Focus.PLAIN, today)
 
 
 def _day(d: date) -> datetime:
@@ -84,6 +95,7 @@ def _parse_day(value: str) -> date:
 # Time phrases, most specific first. Each returns (start, end, label) given the as-of day.
 def _phrases(today: date) -> list[tuple[re.Pattern[str], object]]:
     monday = today - timedelta(days=today.weekday())
+    saturday = today - timedelta(days=(today.weekday() - 5) % 7)
 
     def month_year(m: re.Match[str]) -> tuple[datetime, datetime, str]:
         month, year = MONTHS[m.group(1).lower()], int(m.group(2))
@@ -126,6 +138,9 @@ def _phrases(today: date) -> list[tuple[re.Pattern[str], object]]:
             today.replace(day=1),
         ),
         "this year": (date(today.year, 1, 1), today + timedelta(days=1)),
+        # the most recent Saturday and Sunday (today included)
+        "the weekend": (saturday, saturday + timedelta(days=2)),
+        "this weekend": (saturday, saturday + timedelta(days=2)),
         "last year": (date(today.year - 1, 1, 1), date(today.year, 1, 1)),
     }
 
@@ -138,8 +153,10 @@ def _phrases(today: date) -> list[tuple[re.Pattern[str], object]]:
         (re.compile(rf"\b(?:in |during |from )?({_MONTH})\.? (\d{{4}})\b", re.I), month_year),
         (re.compile(r"\b(?:in|during) ((?:19|20)\d{2})\b", re.I), year_only),
         (re.compile(rf"\b(?:{_SPAN_LEAD}) (\d+) (days?|weeks?|months?|years?)\b", re.I), last_n),
-        (re.compile(rf"\b({'|'.join(fixed)})\b", re.I), fixed_phrase),
+        (re.compile(rf"\b(?:at |over |during )?({'|'.join(fixed)})\b", re.I), fixed_phrase),
         (re.compile(rf"\b(?:on |last )({'|'.join(WEEKDAYS)})\b", re.I), weekday),
+        # "Friday's record jump", "Monday's vote": the most recent such day too
+        (re.compile(rf"\b({'|'.join(WEEKDAYS)})(?:'s|’s)", re.I), weekday),
         (re.compile(rf"\b(?:in|during) ({_MONTH})\b", re.I), month_only),
     ]
 
@@ -180,6 +197,12 @@ def parse_query(question: str, as_of: date | datetime | None = None, tz: tzinfo 
                 labels.append(label)
                 text = text[: found.start()] + " " + text[found.end() :]
                 break
+        if start is None and (year := _BARE_YEAR.search(text)):
+            # "the 2019 Nobel Peace Prize": the year ranks articles, and stays in the text
+            # as part of the name.
+            y = int(year.group(1))
+            start, end = _day(date(y, 1, 1)), _day(date(y + 1, 1, 1))
+            labels.append(f"in {y}")
     period = None
     if start or end:
         start, end = (x.replace(tzinfo=tz) if x else None for x in (start, end))
@@ -189,5 +212,7 @@ def parse_query(question: str, as_of: date | datetime | None = None, tz: tzinfo 
         text=text if re.search(r"\w", text) else question,
         outlets=tuple(outlets),
         period=period,
-        recency=bool(_RECENCY.search(question)),
+        recency=asks_for_recent(_FILTER.sub(" ", question)),
+        as_of=today,
+        cutoff=_day(today + timedelta(days=1)).replace(tzinfo=tz),
     )

@@ -35,6 +35,16 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class ShortAnswer:
+    """The key fact inside a quote (a name, a number with its unit, a date), verbatim."""
+
+    text: str
+    marker: int  # the citation whose quote holds it
+    start: int  # character offsets in that article's body
+    end: int
+
+
+@dataclass(frozen=True)
 class RetrievedArticle:
     rank: int
     article_id: int
@@ -74,3 +84,4 @@ class Answer:
     answered_by: str = "extractive"
     model: str | None = None  # the chat model consulted, if one is configured
     verification: Verification | None = None  # set when a model's answer was checked
+    short_answer: ShortAnswer | None = None  # the key fact, when it is a span of a quote

@@ -2,13 +2,51 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from bot.dates import from_iso, to_iso
-from bot.records import Answer, Citation, RetrievedArticle, Verification
+from bot.records import Answer, Citation, RetrievedArticle, ShortAnswer, Verification
 
 JSON_SCHEMA_VERSION = 1
+
+Emphasis = Callable[[str], str]
+
+
+def plain(text: str) -> str:
+    return text
+
+
+def ansi_bold(text: str) -> str:
+    """Bold on a terminal (SGR 1, then 22: normal intensity, other attributes untouched)."""
+    return f"\x1b[1m{text}\x1b[22m"
+
+
+def short_answer_at(answer: Answer) -> tuple[int, int] | None:
+    """Where the short answer stands in `answer.text`, if it is there verbatim."""
+    sa = answer.short_answer
+    if sa is None:
+        return None
+    for c in answer.citations:
+        if c.marker != sa.marker or not (c.start <= sa.start and sa.end <= c.end):
+            continue
+        at = answer.text.find(f"{c.quote} [{c.marker}]")
+        if at < 0:
+            return None
+        start = at + sa.start - c.start
+        if answer.text[start : start + len(sa.text)] == sa.text:
+            return start, start + len(sa.text)
+    return None
+
+
+def emphasised(answer: Answer, strong: Emphasis = plain) -> str:
+    """The answer text with its short answer passed through `strong` (bold)."""
+    at = short_answer_at(answer)
+    if at is None:
+        return answer.text
+    start, end = at
+    return answer.text[:start] + strong(answer.text[start:end]) + answer.text[end:]
 
 
 def display_path(path: str) -> str:
@@ -59,12 +97,15 @@ def closest_articles(answer: Answer, limit: int = 3) -> str:
     return "\n".join(lines) if len(lines) > 1 else "The index has no articles yet."
 
 
-def to_text(answer: Answer, *, full_sources: bool = True, with_text: bool = True) -> str:
+def to_text(
+    answer: Answer, *, full_sources: bool = True, with_text: bool = True, strong: Emphasis = plain
+) -> str:
     """What `newsbot ask` prints (and the REPL, with short sources).
 
     `with_text=False` leaves out the answer itself: the REPL has already streamed it.
+    `strong` marks the short answer (bold on a terminal).
     """
-    parts = [answer.text] if with_text else []
+    parts = [emphasised(answer, strong)] if with_text else []
     parts += answer.notes
     # A filter that matched nothing already says so in the notes; "no articles yet"
     # would then be false.
@@ -145,7 +186,12 @@ def to_json(answer: Answer) -> dict[str, Any]:
         "timings": dict(answer.timings),
         "model": answer.model,
         "verification": _verification_json(answer.verification),
+        **({"short_answer": _short_json(answer.short_answer)} if answer.short_answer else {}),
     }
+
+
+def _short_json(sa: ShortAnswer) -> dict[str, Any]:
+    return {"text": sa.text, "marker": sa.marker, "start": sa.start, "end": sa.end}
 
 
 def from_json(data: dict[str, Any]) -> Answer:
@@ -192,4 +238,5 @@ def from_json(data: dict[str, Any]) -> Answer:
         verification=Verification(v["outcome"], v["model_answer"], tuple(v["removed"]))
         if v
         else None,
+        short_answer=ShortAnswer(**data["short_answer"]) if data.get("short_answer") else None,
     )

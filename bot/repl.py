@@ -8,7 +8,7 @@ from pathlib import Path
 
 from bot.messages import expected, terminal_text
 from bot.records import Answer, Turn
-from bot.render import sources_text, to_text
+from bot.render import Emphasis, plain, sources_text, to_text
 
 log = logging.getLogger(__name__)
 
@@ -37,9 +37,11 @@ class ChatSession:
         *,
         debug: bool = False,
         write: Callable[[str], None] | None = None,
+        strong: Emphasis = plain,
     ) -> None:
         self.ask = ask
         self.print = print_
+        self.strong = strong  # how the short answer is marked (bold on a terminal)
         self.write = write  # prints without a newline: streamed text
         self.debug = debug
         self.history: list[Turn] = []
@@ -92,10 +94,10 @@ class ChatSession:
         self.failed = False
         self.last = answer
         self.history.append(Turn(question, answer.text))
-        self.print(after_stream(answer, "".join(streamed)))
+        self.print(after_stream(answer, "".join(streamed), self.strong))
 
 
-def after_stream(answer: Answer, streamed: str) -> str:
+def after_stream(answer: Answer, streamed: str, strong: Emphasis = plain) -> str:
     """What to print once the answer is complete, given the text already streamed.
 
     Nothing streamed: the whole answer. The stream was the answer: just its notes and
@@ -103,13 +105,13 @@ def after_stream(answer: Answer, streamed: str) -> str:
     replaced it: the final version.
     """
     if not streamed:
-        return to_text(answer, full_sources=False)
+        return to_text(answer, full_sources=False, strong=strong)
     if answer.answered_by == answer.model and " ".join(streamed.split()) == " ".join(
         answer.text.split()
     ):
         return "\n\n" + to_text(answer, full_sources=False, with_text=False)
     header = "Verified answer:" if answer.answered_by == answer.model else "Quoted answer:"
-    return f"\n\n{header}\n" + to_text(answer, full_sources=False)
+    return f"\n\n{header}\n" + to_text(answer, full_sources=False, strong=strong)
 
 
 def line_reader(history_file: Path | None, interactive: bool) -> Callable[[], str | None]:

@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from bot.records import Answer, Citation, RetrievedArticle
-from bot.render import byline
+from bot.render import byline, short_answer_at
 
 # Slack's documented limits (Block Kit reference, chat.postMessage).
 MAX_BLOCKS = 50
@@ -263,7 +263,7 @@ def answer_messages(
     if show_question or asked_by:
         who = f"<@{asked_by}> asked" if asked_by and _is_slack_id(asked_by) else "Question"
         head = _context([f"{who}: {literal(shorten(answer.question, 2000))}"])  # shown_question
-    body = [_section(part) for part in split_mrkdwn(literal(answer.text), MAX_SECTION_CHARS)]
+    body = [_section(part) for part in split_mrkdwn(answer_mrkdwn(answer), MAX_SECTION_CHARS)]
     tail: list[Block] = []
     if answer.notes:
         notes = [fit(literal(shorten(note, 2900)), MAX_SECTION_CHARS - 2) for note in answer.notes]
@@ -276,6 +276,16 @@ def answer_messages(
     if answer_id:
         tail.append(actions_block(answer_id, share=share))
     return pack(head, body, tail)
+
+
+def answer_mrkdwn(answer: Answer) -> str:
+    """The answer text as mrkdwn, its short answer (the key fact) in bold."""
+    at = short_answer_at(answer)
+    if at is None:
+        return literal(answer.text)
+    start, end = at
+    text = answer.text
+    return f"{literal(text[:start])}*{literal(text[start:end])}*{literal(text[end:])}"
 
 
 def pack(head: list[Block], body: list[Block], tail: list[Block]) -> list[SlackMessage]:

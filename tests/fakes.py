@@ -10,6 +10,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from bot.embeddings import Encoder
+from bot.terms import stem
 
 DIM = 64
 _WORD = re.compile(r"\w+")
@@ -21,9 +22,10 @@ def word_vector(word: str) -> np.ndarray:
 
 
 def bag_of_words(text: str) -> np.ndarray:
+    """Stems, so "resigned" and "resign" mean the same, as they would to the real model."""
     vec = np.zeros(DIM, np.float32)
     for word in _WORD.findall(text):
-        vec += word_vector(word)
+        vec += word_vector(stem(word.lower()))
     norm = np.linalg.norm(vec)
     return vec / norm if norm else vec
 

@@ -175,7 +175,8 @@ def test_an_injection_article_does_not_change_what_the_bot_says(
     assert after.verification is not None and after.verification.outcome == "edited"
     assert "arrested for fraud" in after.verification.model_answer
     assert after.notes == [
-        "Verification removed 2 of 3 sentences of the model's answer: not supported by [1]."
+        "Verification removed 2 of 3 sentences of the model's answer: supported only by text "
+        "in [1] that reads as instructions to the model; not supported by [1]."
     ]
 
 

@@ -67,12 +67,14 @@ def test_bad_filter_date_is_a_clear_error() -> None:
 def test_recency_words_and_plain_questions() -> None:
     assert parse_query("Who is the mayor now?", AS_OF).recency
     assert parse_query("What is the latest on the strike?", AS_OF).recency
-    plain = parse_query("Who is the coalition spokesman?", AS_OF)
+    # "who is", "what is": the current state, newest first
+    assert parse_query("Who is the coalition spokesman?", AS_OF).recency
+    plain = parse_query("Who carried out the strikes?", AS_OF)
     assert (plain.recency, plain.period, plain.outlets, plain.text) == (
         False,
         None,
         (),
-        "Who is the coalition spokesman?",
+        "Who carried out the strikes?",
     )
     # numbers that aren't years, and years outside 1900-2099, are not time filters
     assert parse_query("What happened in 1066?", AS_OF).period is None
@@ -83,5 +85,5 @@ def test_period_description() -> None:
     assert q.period is not None
     assert (
         q.period.describe()
-        == "Searched articles published in February 2018 (2018-02-01 to 2018-02-28)."
+        == "Preferred articles published in February 2018 (2018-02-01 to 2018-02-28)."
     )

@@ -65,9 +65,15 @@ def test_outlet_and_period_filters_restrict_results(
     assert headlines(r.search(parse_query("from:reuters council budget", date(2018, 2, 8)))) == [
         "Council budget vote again"
     ]
-    feb = r.search(parse_query("council budget in January 2018", date(2018, 2, 8)))
-    assert headlines(feb) == ["Council budget vote"]
-    assert feb.notes == ["Searched articles published in January 2018 (2018-01-01 to 2018-01-31)."]
+    # A period said in words ranks: the January article first, the others after it.
+    jan = r.search(parse_query("council budget in January 2018", date(2018, 2, 8)))
+    assert headlines(jan)[0] == "Council budget vote"
+    assert jan.notes == ["Preferred articles published in January 2018 (2018-01-01 to 2018-01-31)."]
+    # A typed period filters.
+    typed = r.search(
+        parse_query("council budget after:2018-01-01 before:2018-02-01", date(2018, 2, 8))
+    )
+    assert headlines(typed) == ["Council budget vote"]
 
 
 def test_phrase_with_no_dated_match_falls_back_with_a_note(
@@ -104,6 +110,9 @@ def test_ask_reports_the_period_it_searched(newsbot: Newsbot, news: IndexReader)
     answer = newsbot.ask("What budget did the council approve last week?", as_of=date(2018, 2, 12))
     assert not answer.declined
     assert "5 million" in answer.text
-    assert answer.notes == ["Searched articles published last week (2018-02-05 to 2018-02-11)."]
+    assert answer.notes == [
+        "Preferred articles published last week (2018-02-05 to 2018-02-11).",
+        "Newest source published 2018-02-06 (6 days before 2018-02-12).",
+    ]
     none = newsbot.ask("from:bbc What budget did the council approve?")
     assert none.declined and none.notes == ["No indexed article is from bbc."]

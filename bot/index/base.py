@@ -90,6 +90,9 @@ class IndexReader(Protocol):
         case-insensitive substring) and published in [start, end); undated articles match
         a date window only with `include_undated`. Sorted ascending."""
 
+    def published_range(self) -> tuple[datetime | None, datetime | None]:
+        """When the oldest and the newest dated article were published (None: no dates)."""
+
     # -- rows
     def chunks(self, ids: Iterable[int]) -> dict[int, ChunkRow]: ...
     def sentences(self, chunk_ids: Iterable[int]) -> list[SentenceRow]:

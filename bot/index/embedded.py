@@ -281,6 +281,12 @@ class EmbeddedIndex:
             sql += " WHERE " + " AND ".join(where)
         return np.asarray([r[0] for r in self._rows(sql + " ORDER BY c.id", params)], np.int64)
 
+    def published_range(self) -> tuple[datetime | None, datetime | None]:
+        first, last = self._rows("SELECT min(published_ts), max(published_ts) FROM articles")[0]
+        return tuple(  # type: ignore[return-value]
+            datetime.fromtimestamp(ts, UTC) if ts is not None else None for ts in (first, last)
+        )
+
     def article_ids(self) -> list[int]:
         return [r[0] for r in self._rows("SELECT id FROM articles ORDER BY id")]
 

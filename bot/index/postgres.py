@@ -379,6 +379,10 @@ class PostgresIndex:
             sql += " WHERE " + " AND ".join(where)
         return np.asarray([r[0] for r in self._read(sql + " ORDER BY c.id", params)], np.int64)
 
+    def published_range(self) -> tuple[datetime | None, datetime | None]:
+        first, last = self._read("SELECT min(published_at), max(published_at) FROM articles")[0]
+        return first, last
+
     # -- rows --------------------------------------------------------------------------
     def count(self, table: str) -> int:
         assert table in COUNTED

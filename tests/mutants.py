@@ -32,6 +32,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 TIME = "tests/test_time_edges.py"
+TUNED = "tests/test_tuned_constants.py"
+BORDER = "tests/integration/test_borderline.py"
+FLOOR = "tests/integration/test_quality_floor.py"
 ENCODING = "tests/test_encoding_errors.py"
 SLACK = "tests/slack/test_slack_http.py"
 LLM = "tests/test_llm.py"
@@ -43,12 +46,106 @@ class Mutant:
     requirement: str  # the issue-17 requirement whose mechanism it breaks
     change: str  # what the deliberate change does, in words
     file: str
-    edits: tuple[tuple[str, str], ...]  # (code as it is, code as the mutant has it)
+    edits: tuple[tuple[str, str], ...]  # (code as it is, code as the mutant has it); code
+    # starting "re:" is a regular expression (for a tuned constant: any value it is tuned to)
     tests: tuple[str, ...]  # pytest node ids that must fail
 
 
 # fmt: off
 MUTANTS = [
+    # --- 2. tuned constants ------------------------------------------------------------------
+    Mutant(
+        "min-score-up", "2 threshold", "the decline threshold 0.08 higher", "bot/answer.py",
+        ((r"re:^MIN_SCORE = (.+)$", r"MIN_SCORE = \1 + 0.08"),),
+        (BORDER,),
+    ),
+    Mutant(
+        "min-score-down", "2 threshold", "the decline threshold 0.08 lower", "bot/answer.py",
+        ((r"re:^MIN_SCORE = (.+)$", r"MIN_SCORE = \1 - 0.08"),),
+        (BORDER,),
+    ),
+    Mutant(
+        "decline-ignores-time", "2 threshold", "declining counts the time for every question, "
+        "not only one naming a period", "bot/ranking.py",
+        (("    if fit is not None and fit.focus is Focus.PERIOD:\n",
+          "    if fit is not None:\n"),),
+        (f"{TUNED}::test_declining_for_a_named_period_counts_the_time_and_only_then",),
+    ),
+    Mutant(
+        "decision-without-overlap", "2 weights", "shared words don't count when deciding to "
+        "answer (D_OVERLAP = 0)", "bot/ranking.py",
+        ((r"re:^D_OVERLAP = .+$", "D_OVERLAP = 0.0"),),
+        (f"{TUNED}::test_the_decision_weighs_each_kind_of_evidence",),
+    ),
+    Mutant(
+        "keep-margin-doubled", "2 keep margin", "sentences join the answer within twice the "
+        "keep margin", "bot/answer.py",
+        (("s.score < scored[0].score - KEEP_MARGIN",
+          "s.score < scored[0].score - 2 * KEEP_MARGIN"),),
+        (f"{TUNED}::test_a_sentence_joins_the_answer_within_the_keep_margin_and_not_beyond",),
+    ),
+    Mutant(
+        "keep-any-article", "2 keep margin", "near-ties from other articles join the answer",
+        "bot/answer.py",
+        (("        if s.passage.article.id != scored[0].passage.article.id:\n"
+          "            continue\n", ""),),
+        (f"{TUNED}::test_only_sentences_of_the_best_article_join_it",),
+    ),
+    Mutant(
+        "type-weight-off", "2 weights", "the answer type doesn't count in ranking (W_TYPE = 0)",
+        "bot/ranking.py", ((r"re:^W_TYPE = .+$", "W_TYPE = 0.0"),),
+        (TUNED,),
+    ),
+    Mutant(
+        "names-weight-off", "2 weights", "names don't count in ranking (W_NAMES = 0)",
+        "bot/ranking.py", ((r"re:^W_NAMES = .+$", "W_NAMES = 0.0"),),
+        (TUNED,),
+    ),
+    Mutant(
+        "time-weight-off", "2 weights", "the time prior doesn't count in ranking (W_TIME = 0)",
+        "bot/ranking.py", ((r"re:^W_TIME = .+$", "W_TIME = 0.0"),),
+        (TUNED,),
+    ),
+    Mutant(
+        "no-grace-days", "2 time prior", "reports published after a named period get no grace "
+        "days", "bot/time_prior.py",
+        (("late = published - (self.end + timedelta(days=GRACE_DAYS))",
+          "late = published - self.end"),),
+        (TUNED,),
+    ),
+    Mutant(
+        "half-lives-swapped", "2 time prior", "the fit falls slowly before a period and fast "
+        "after it", "bot/time_prior.py",
+        (("return _decay(before, BEFORE_HALF_LIFE, PERIOD_FLOOR)",
+          "return _decay(before, AFTER_HALF_LIFE, PERIOD_FLOOR)"),
+         ("return _decay(after, AFTER_HALF_LIFE, PERIOD_FLOOR)",
+          "return _decay(after, BEFORE_HALF_LIFE, PERIOD_FLOOR)")),
+        (TUNED,),
+    ),
+    Mutant(
+        "fusion-max", "2 fusion", "reciprocal rank fusion takes the max instead of the sum",
+        "bot/retrieval.py",
+        (("fused[chunk_id] = fused.get(chunk_id, 0.0) + weight / (k + rank + 1)",
+          "fused[chunk_id] = max(fused.get(chunk_id, 0.0), weight / (k + rank + 1))"),),
+        (TUNED,),
+    ),
+    Mutant(
+        "fusion-without-constant", "2 fusion", "fusion by 1/rank, without the constant",
+        "bot/retrieval.py",
+        (("weight / (k + rank + 1)", "weight / (rank + 1)"),),
+        (TUNED,),
+    ),
+    Mutant(
+        "dense-off", "2 fusion", "dense retrieval switched off (W_DENSE = 0)", "bot/retrieval.py",
+        ((r"re:^W_DENSE = .+$", "W_DENSE = 0.0"),),
+        (f"{TUNED}::test_an_article_only_one_retriever_finds_is_still_considered",),
+    ),
+    Mutant(
+        "lexical-off", "2 fusion", "BM25 retrieval switched off (W_LEXICAL = 0)",
+        "bot/retrieval.py",
+        ((r"re:^W_LEXICAL = .+$", "W_LEXICAL = 0.0"),),
+        (f"{TUNED}::test_an_article_only_one_retriever_finds_is_still_considered",),
+    ),
     # --- 3. edges of time --------------------------------------------------------------------
     Mutant(
         "december-ends-in-its-own-year", "3 time", "a month period ends on 1 January of its own "
@@ -310,13 +407,16 @@ def apply(mutant: Mutant, copy: Path) -> None:
     path = copy / mutant.file
     text = path.read_text(encoding="utf-8")
     for old, new in mutant.edits:
-        found = text.count(old)
+        if old.startswith("re:"):
+            text, found = re.subn(old[3:], new, text, flags=re.M)
+        else:
+            found = text.count(old)
+            text = text.replace(old, new)
         if found != 1:
             raise SystemExit(
                 f"mutant {mutant.name}: the code to change occurs {found} times in "
                 f"{mutant.file} (the code moved on: update tests/mutants.py)\n{old}"
             )
-        text = text.replace(old, new)
     path.write_text(text, encoding="utf-8")
 
 

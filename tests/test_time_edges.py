@@ -86,7 +86,7 @@ def test_a_december_period_is_described_with_its_own_year() -> None:
     found = parse_query("strikes in December", date(2024, 1, 10)).period
     assert found is not None
     assert found.describe() == (
-        "Searched articles published in December 2023 (2023-12-01 to 2023-12-31)."
+        "Preferred articles published in December 2023 (2023-12-01 to 2023-12-31)."
     )
 
 
@@ -272,8 +272,14 @@ def test_a_story_at_half_past_eleven_on_new_years_eve_belongs_to_the_newsrooms_d
     new_years_eve: IndexReader, encoder: FakeEncoder
 ) -> None:
     retriever = Retriever(new_years_eve, encoder)
-    fireworks = retriever.search(parse_query("harbour last month", date(2024, 1, 15), NEW_YORK))
-    assert [a.headline for a, _ in fireworks.articles] == ["Fireworks over the harbour"]
+    # A period said in words ranks (bot/time_prior.py): half an hour before the newsroom's
+    # January began, the fireworks are before the period, the baby inside it.
+    january = retriever.search(parse_query("harbour in January 2024", date(2024, 1, 15), NEW_YORK))
+    assert january.fit is not None and january.fit.start == utc(2024, 1, 1, 5)
+    published = {a.headline: a.published for a, _ in january.articles}
+    assert january.fit.prior(published["First baby of the year at the harbour hospital"]) == 1.0
+    assert january.fit.prior(published["Fireworks over the harbour"]) < 1.0
+    # A typed filter filters, by the newsroom's days.
     eve = retriever.search(parse_query("on:2023-12-31 harbour", date(2024, 1, 15), NEW_YORK))
     assert [a.headline for a, _ in eve.articles] == ["Fireworks over the harbour"]
     [story] = [a for a in new_years_eve.listing() if a.headline.startswith("Fireworks")]

@@ -36,6 +36,9 @@ TRIM_WORDS = 2
 MIN_SCORE = 0.74
 
 _WORD_SPAN = re.compile(r"\S+")
+# A short answer is shown in bold, so it must be plain words, numbers and their signs: no
+# markup characters that the bold marks could pair with or break.
+_SHOWABLE = re.compile(r"[\w\s.,'’$€£¥₹%:/×-]+")
 
 
 @dataclass(frozen=True)
@@ -214,7 +217,10 @@ def short_answer(chosen: ScoredSentence, question: str, marker: int = 1) -> Shor
     anchors = [
         m.start() for m in _WORD_SPAN.finditer(sentence) if set(content_terms(m.group())) & q_terms
     ]
-    best = min(inside, key=lambda x: (_distance(x, anchors), inside.index(x)))
+    shown = [x for x in inside if _SHOWABLE.fullmatch(x.text)]
+    if not shown:
+        return None
+    best = min(shown, key=lambda x: (_distance(x, anchors), shown.index(x)))
     start, end = base + best.start, base + best.end
     return ShortAnswer(text=body[start:end], marker=marker, start=start, end=end)
 

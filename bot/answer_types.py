@@ -341,6 +341,8 @@ def _names(text: str, wanted: AnswerType) -> list[Span]:
         if start >= end or _inside(start, end, dates):
             continue
         name = text[start:end]
+        if any(ch.isdigit() for ch in name) or text[max(0, start - 1) : start] in {"@", "#", "/"}:
+            continue  # "U0BOSS", "@handle", a path: codes, not names
         guess = _name_type(text, start, name)
         found.append((0 if guess is wanted else 1, Span(start, end, wanted, name)))
     if wanted is AnswerType.PLACE:

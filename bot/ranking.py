@@ -51,6 +51,10 @@ D_SIMILARITY = 0.6
 D_OVERLAP = 0.3
 D_CONTEXT = 0.2
 D_NAMES = 0.4
+# A question's word also matches the tail of a compound ("strike": "airstrike") when the
+# word's stem has at least COMPOUND_MIN letters and what comes before it COMPOUND_PREFIX.
+COMPOUND_MIN = 5
+COMPOUND_PREFIX = 3
 
 if TYPE_CHECKING:
     from bot.retrieval import Passage
@@ -90,6 +94,29 @@ def overlap_score(
     return found / total
 
 
+def with_compounds(
+    question_terms: set[str], terms: set[str], seen: dict[str, frozenset[str]] | None = None
+) -> set[str]:
+    """`terms` plus the question's words that one of them ends with: "strike" for
+    "airstrike", "attack" for "counterattack". `seen` caches each word's finds."""
+    seen = {} if seen is None else seen
+    extra: set[str] = set()
+    for t in terms:
+        if t not in seen:
+            seen[t] = frozenset(q for q in question_terms if _compound_tail(q, t))
+        extra |= seen[t]
+    return terms | extra if extra else terms
+
+
+def _compound_tail(term: str, word: str) -> bool:
+    """Whether `word` is a longer word ending with `term` ("ion" in "nation" is too short)."""
+    if len(term) < COMPOUND_MIN or term == word:
+        return False
+    # the stemmer may drop a final "e" in the longer word only ("strike", "airstrik")
+    base = term[:-1] if term.endswith("e") else term
+    return len(word) >= len(base) + COMPOUND_PREFIX and word.endswith(base)
+
+
 def quality(
     similarity: float, overlap: float, context: float, typed: bool, passage: float, names: float
 ) -> float:
@@ -127,6 +154,7 @@ def score_candidates(
     name_words = frozenset(stem(w) for n in phrases for w in n.split())
     q_names = [n for n in phrases if " " in n]
     named: dict[int, float] = {}
+    seen: dict[str, frozenset[str]] = {}  # compound tails found per word
     top = max((p.score for p in passages), default=0.0) or 1.0
     sims = np.stack([s.vector for s in rows]) @ query_vector
     previous = _previous_sentences(rows)
@@ -137,9 +165,11 @@ def score_candidates(
         text = body[s.start : s.end]
         if is_question(text):
             continue
-        terms = set(content_terms(text))
+        terms = with_compounds(q_terms, set(content_terms(text)), seen)
         before = previous.get(s.id)
-        context_terms = terms | set(content_terms(body[before[0] : before[1]] if before else ""))
+        context_terms = terms | with_compounds(
+            q_terms, set(content_terms(body[before[0] : before[1]] if before else "")), seen
+        )
         spans = tuple(answer_spans(text, wanted, question))
         overlap = overlap_score(q_terms, terms, idf, name_words)
         context = overlap_score(q_terms, context_terms, idf, name_words)

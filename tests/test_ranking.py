@@ -21,8 +21,11 @@ from bot.ranking import (
     D_SIMILARITY,
     W_TYPE,
     decision_score,
+    overlap_score,
     score_candidates,
+    with_compounds,
 )
+from bot.terms import content_terms
 from bot.render import ansi_bold, emphasised, to_json
 from bot.retrieval import Passage
 from bot.time_prior import Focus, TimeFit
@@ -247,3 +250,21 @@ def test_expected_type_reaches_the_candidates() -> None:
     assert not d.typed
     assert np.isclose(c.quality - d.quality, W_TYPE)
 
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "share"),
+    [
+        ("Who condemned the strikes?", "Both have denounced the airstrikes.", 0.5),
+        ("Where did the attack start?", "The counterattack began at dawn.", 0.5),
+        ("Which nation sent aid?", "A donation arrived.", 0.0),  # "do" is no word before it
+        ("Where did it rain?", "The terrain was wet.", 0.0),  # "rain" is too short a stem
+        ("Who condemned the strikes?", "Both condemned the strikes.", 1.0),
+    ],
+)
+def test_a_question_word_matches_the_tail_of_a_compound(
+    question: str, sentence: str, share: float
+) -> None:
+    q = set(content_terms(question))
+    terms = with_compounds(q, set(content_terms(sentence)))
+    assert overlap_score(q, terms, lambda _: 1.0) == pytest.approx(share)

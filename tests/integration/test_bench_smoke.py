@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from bot.answer import MIN_SCORE
 from tests.conftest import ROOT
 
 NEWS = ROOT / "tests" / "data" / "news"
@@ -63,9 +64,12 @@ def test_baselines_and_tuning_scripts(tmp_path: Path) -> None:
     assert all(float(r.split("|")[3]) == 1.0 for r in rows)  # recall@5 on 2 easy questions
 
     features = tmp_path / "features.json"
-    run(
-        str(ROOT / "bench" / "tune_features.py"), str(evalset), "--out", str(features), cwd=tmp_path
-    )
-    assert len(json.loads(features.read_text())) == 3
-    out = run(str(ROOT / "bench" / "tune.py"), str(features), cwd=tmp_path)
-    assert "| 0.52 | 0.90 |" in out
+    tune = str(ROOT / "bench" / "tune_news.py")
+    run(tune, "dump", str(evalset), "--out", str(features), "--index", str(tmp_path / "idx"),
+        cwd=tmp_path)  # fmt: skip
+    dumped = json.loads(features.read_text())
+    assert [q["id"] for q in dumped] == ["a", "b", "c"]
+    assert any(c["correct"] for c in dumped[0]["cands"])  # the 4,000 sentence is a candidate
+    out = run(tune, "grid", str(features), cwd=tmp_path)
+    assert f"| **{MIN_SCORE:.2f}** |" in out  # the shipped threshold is marked
+    assert "features: all answerable 1.000" in out.splitlines()[1]  # both easy ones on top

@@ -35,6 +35,45 @@ def test_answer_contains_the_fact_and_cites_the_seed(
         assert f"[{c.marker}]" in answer.text
 
 
+# Asked in other words than the article's: the examples and a reporter's rewordings.
+REWORDED = [
+    ("How long did the strikes last?", ["three-hour period"]),
+    ("What did Russia say?", ["Kremlin and Russian Ministry of Defense said", "Russian MOD"]),
+    ("How many were killed?", ["over 100"]),
+    ("How many pro-government fighters died?", ["over 100"]),
+    ("When did the strikes happen?", ["Wednesday"]),
+    ("Who condemned the airstrikes?", ["Kremlin and Damascus have denounced"]),
+    ("Which oil facility were the militia near?", ["al-Isba oil refinery"]),
+]
+
+
+@pytest.mark.parametrize(("question", "facts"), REWORDED)
+def test_reworded_questions_find_the_sentence(
+    seed_bot: Newsbot, question: str, facts: list[str]
+) -> None:
+    answer = seed_bot.ask(question)
+    assert not answer.declined, question
+    assert any(f in answer.text for f in facts), answer.text
+
+
+def test_the_key_fact_is_the_short_answer(seed_bot: Newsbot) -> None:
+    answer = seed_bot.ask("Who is the coalition spokesman?")
+    assert answer.short_answer is not None
+    assert answer.short_answer.text == "Colonel Thomas F. Veale"
+    body = SEED.read_text(encoding="utf-8")
+    cited = next(c for c in answer.citations if c.marker == answer.short_answer.marker)
+    assert answer.short_answer.text in cited.quote
+    # offsets point into the stored body, whose text the file holds verbatim
+    assert answer.short_answer.text in body
+
+
+def test_follow_up_in_other_words(seed_bot: Newsbot) -> None:
+    first = seed_bot.ask("Who carried out the strikes?")
+    follow = seed_bot.ask("Who condemned them?", history=[Turn(first.question, first.text)])
+    assert not follow.declined
+    assert "Both the Kremlin and Damascus have denounced the airstrikes" in follow.text
+
+
 def test_unrelated_question_is_declined(seed_bot: Newsbot) -> None:
     answer = seed_bot.ask("Who won the 2018 World Cup?")
     assert answer.declined

@@ -123,6 +123,24 @@ MUTANTS = [
         (TUNED,),
     ),
     Mutant(
+        "compound-min-off-by-one", "2 compounds", "a question word of exactly COMPOUND_MIN "
+        "letters no longer matches a compound's tail", "bot/ranking.py",
+        (("if len(term) < COMPOUND_MIN or term == word:",
+          "if len(term) <= COMPOUND_MIN or term == word:"),),
+        (TUNED,),
+    ),
+    Mutant(
+        "compound-prefix-ignored", "2 compounds", "any longer word ending with the question's "
+        "word matches (COMPOUND_PREFIX ignored)", "bot/ranking.py",
+        (("len(word) >= len(base) + COMPOUND_PREFIX", "len(word) > len(base)"),),
+        (TUNED,),
+    ),
+    Mutant(
+        "no-compounds", "2 compounds", "compound tails never match", "bot/ranking.py",
+        (("    return terms | extra if extra else terms", "    return terms"),),
+        (TUNED,),
+    ),
+    Mutant(
         "fusion-max", "2 fusion", "reciprocal rank fusion takes the max instead of the sum",
         "bot/retrieval.py",
         (("fused[chunk_id] = fused.get(chunk_id, 0.0) + weight / (k + rank + 1)",

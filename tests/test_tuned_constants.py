@@ -411,3 +411,37 @@ def test_an_article_only_one_retriever_finds_is_still_considered() -> None:
     assert len(considered) == pool
     assert dense_only in considered, "dense retrieval is switched off"
     assert lexical_only in considered, "lexical retrieval is switched off"
+
+
+# --- compound words (ranking.COMPOUND_MIN, COMPOUND_PREFIX) ----------------------------------
+
+
+def compound(term_letters: int, prefix_letters: int) -> tuple[str, str]:
+    """A question term of `term_letters` letters, and a longer word ending with it."""
+    term = "w" * (term_letters - 1) + "k"  # not ending in "e": no letter is dropped
+    return term, "p" * prefix_letters + term
+
+
+@pytest.mark.parametrize(
+    ("term_letters", "prefix_letters", "matches"),
+    [
+        (ranking.COMPOUND_MIN, ranking.COMPOUND_PREFIX, True),
+        (ranking.COMPOUND_MIN - 1, ranking.COMPOUND_PREFIX + 5, False),
+        (ranking.COMPOUND_MIN + 5, ranking.COMPOUND_PREFIX - 1, False),
+    ],
+    ids=["both-at-their-minimum", "term-one-letter-short", "prefix-one-letter-short"],
+)
+def test_a_question_word_matches_the_tail_of_a_compound_from_its_minimum_lengths(
+    term_letters: int, prefix_letters: int, matches: bool
+) -> None:
+    term, word = compound(term_letters, prefix_letters)
+    assert (term in ranking.with_compounds({term}, {word})) is matches
+
+
+def test_a_compound_match_counts_as_a_shared_word_in_ranking() -> None:
+    """ "strikes" in the question, "airstrikes" in the sentence (the stemmer drops a final
+    "e" only in the longer word): the sentence holds all of the question's term weight."""
+    body = "The airstrikes hit the depot."
+    p = passage(1, body)
+    (c,) = score_candidates("strikes depot", Q, [p], sentence_rows(p, [(body, 0.5)]))
+    assert c.overlap == pytest.approx(1.0)

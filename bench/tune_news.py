@@ -155,7 +155,7 @@ def grid(files: list[Path], thresholds: list[float]) -> None:
         for name, rows in sets.items():
             kinds = " ".join(f"{k} {v:.3f}" for k, v in top1_by_kind(rows, w).items())
             print(f"  {label:<22} {name}: {kinds}")
-    print("\nDecline threshold (bot/answer.py MIN_SCORE, shipped %.2f):" % MIN_SCORE)
+    print(f"\nDecline threshold (bot/answer.py MIN_SCORE, shipped {MIN_SCORE:.2f}):")
     header = ["threshold"] + [
         f"{n} {col}" for n in sets for col in ("right", "ans. declined", "unans. declined")
     ]

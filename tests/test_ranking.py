@@ -25,9 +25,9 @@ from bot.ranking import (
     score_candidates,
     with_compounds,
 )
-from bot.terms import content_terms
 from bot.render import ansi_bold, emphasised, to_json
 from bot.retrieval import Passage
+from bot.terms import content_terms
 from bot.time_prior import Focus, TimeFit
 from tests.conftest import write_article
 from tests.fakes import FakeEncoder, bag_of_words

@@ -55,7 +55,7 @@ def evaluate(questions: Path, corpus: Path, work: Path) -> dict[str, Any]:
     done = subprocess.run(
         [NEWSBOT, "--index", str(work / "index"), "eval", str(questions), "--corpus",
          str(corpus), "--scores-json", str(scores)],
-        capture_output=True, text=True, env=env, cwd=work, timeout=1800,
+        capture_output=True, text=True, env=env, cwd=work, timeout=3600,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]
     print(done.stdout)  # the whole table, shown with -s or when the test fails
@@ -81,7 +81,7 @@ def below_floor(got: dict[str, float], floors: dict[str, float]) -> list[str]:
     return out
 
 
-@pytest.mark.timeout(1800)
+@pytest.mark.timeout(3600)  # indexing 290 articles on a crowded machine
 @pytest.mark.parametrize(
     ("name", "questions", "corpus"),
     [

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from bot.answer_types import Span
+from bot.answer_types import Span, expected_type
 from bot.index import ArticleRow, SentenceRow
 from bot.ranking import Candidate, decision_score, score_candidates
 from bot.records import DECLINE_TEXT, Citation, ShortAnswer
@@ -220,7 +220,10 @@ def short_answer(chosen: ScoredSentence, question: str, marker: int = 1) -> Shor
     shown = [x for x in inside if _SHOWABLE.fullmatch(x.text)]
     if not shown:
         return None
-    best = min(shown, key=lambda x: (_distance(x, anchors), shown.index(x)))
+    wanted = expected_type(question)
+    # a span of the very type asked beats a nearer one of another ("Colonel … Veale", not
+    # "Syria", for "who"); then the one nearest the question's words
+    best = min(shown, key=lambda x: (x.type is not wanted, _distance(x, anchors), shown.index(x)))
     start, end = base + best.start, base + best.end
     return ShortAnswer(text=body[start:end], marker=marker, start=start, end=end)
 

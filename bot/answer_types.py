@@ -200,11 +200,20 @@ _NUMBER_WORDS = (
 _SCALE = r"(?:\s?(?:million|billion|trillion|thousand|hundred|bn|mln|m|k)\b)?"
 _CURRENCY = r"(?:(?:US|USD|EUR|GBP|AU|A|C|NZ|HK)\s?)?[$€£¥₹]|\b(?:USD|EUR|GBP|JPY|CHF|Rs\.?)\s?"
 _NUM = r"\d+(?:[.,]\d+)*"
+# Units of measure read as part of an amount ("3,100 tonnes", "70 mph"); counted nouns
+# ("people", "homes") are not units: the question's own noun says what is counted.
+_UNIT = (
+    r"(?:\s(?:metric\s)?(?:tonnes|tons|tonne|ton|kilograms|kilogrammes|kg|grams|pounds|lbs?|ounces|"
+    r"kilometres|kilometers|km|miles|mi|metres|meters|feet|ft|inches|centimetres|cm|"
+    r"millimetres|mm|acres|hectares|ha|litres|liters|gallons|barrels|degrees|mph|km/h|"
+    r"square\s(?:kilometres|kilometers|miles|metres|meters|feet)|megawatts|MW|gigawatts|GW|"
+    r"kilowatts|kW|knots|years|months|weeks|days|hours|minutes|seconds)\b)?"
+)
 _AMOUNT = re.compile(
     rf"(?:{_CURRENCY})\s?{_NUM}{_SCALE}"  # $86.13, US $1 trillion, EUR 1.295
     rf"|\b{_NUM}\s?(?:%|percent\b|per cent\b|percentage points?\b)"  # 4.9 percent, 53,9%
     rf"|\b{_NUM}(?:st|nd|rd|th)\b"  # 64th
-    rf"|\b{_NUM}{_SCALE}(?:\s(?:to|-|–)\s{_NUM})?"  # 2.47 million, 70 to 30
+    rf"|\b{_NUM}{_SCALE}(?:\s(?:to|-|–)\s{_NUM})?{_UNIT}"  # 2.47 million, 70 to 30, 3,100 tonnes
     rf"|\b(?:{_NUMBER_WORDS})(?:[\s-](?:{_NUMBER_WORDS}|and))*\b",
     re.I,
 )
@@ -344,7 +353,7 @@ def _names(text: str, wanted: AnswerType) -> list[Span]:
         if any(ch.isdigit() for ch in name) or text[max(0, start - 1) : start] in {"@", "#", "/"}:
             continue  # "U0BOSS", "@handle", a path: codes, not names
         guess = _name_type(text, start, name)
-        found.append((0 if guess is wanted else 1, Span(start, end, wanted, name)))
+        found.append((0 if guess is wanted else 1, Span(start, end, guess, name)))
     if wanted is AnswerType.PLACE:
         found += [
             (2, Span(m.start(), m.end(), wanted, m.group())) for m in _PLACE_PHRASE.finditer(text)
@@ -390,6 +399,29 @@ def _inside(start: int, end: int, spans: list[tuple[int, int]]) -> bool:
 
 def _is_year(text: str) -> bool:
     return bool(re.fullmatch(r"(?:1[89]|20)\d\d", text.strip()))
+
+
+_HOW_MANY = re.compile(r"\bhow many\s+(?:more\s+|of\s+the\s+)?([a-z][\w-]*)", re.I)
+
+
+def counted_noun(question: str) -> str | None:
+    """The stem of what "how many" counts ("How many tonnes of cherries…": "tonn"), or None
+    ("How many were killed?")."""
+    from bot.terms import stem
+
+    m = _HOW_MANY.search(question)
+    if m is None or m.group(1).lower() in STOPWORDS:
+        return None
+    return stem(m.group(1).lower())
+
+
+def counts(text: str, span: Span, noun: str) -> bool:
+    """Whether the amount `span` counts `noun`: the noun is in it or among the three words
+    after it ("3,100 tonnes", "100 pro-government troops")."""
+    from bot.terms import stem
+
+    near = words(text[span.start : span.end]) + words(text[span.end : span.end + 40])[:3]
+    return any(stem(w) == noun or stem(w).endswith(noun) for w in near)
 
 
 def is_question(sentence: str) -> bool:

@@ -28,6 +28,8 @@ from bot.answer_types import (
     Span,
     answer_spans,
     asked_terms_text,
+    counted_noun,
+    counts,
     expected_type,
     is_question,
     mentions,
@@ -44,6 +46,8 @@ W_TYPE = 0.2
 W_PASSAGE = 0.05
 W_NAMES = 0.4
 W_TIME = 0.5
+# "How many tonnes…": a sentence whose amounts count something else gets this share of W_TYPE.
+TYPE_UNCOUNTED = 0.5
 # Declining asks another question than ranking: not "which sentence answers best" but
 # "does the archive hold this at all". The specific words and names the question gives
 # must be there, so shared words weigh more and the answer type not at all.
@@ -71,8 +75,9 @@ class Candidate:
     similarity: float
     overlap: float
     context: float
-    typed: bool  # holds an answer of the type asked, not already in the question (always
-    # true when the question asks for no particular type: nothing is missing)
+    typed: float  # 1 when it holds an answer of the type asked, not already in the question
+    # (always when the question asks for no particular type: nothing is missing), less when
+    # its amounts count another thing than "how many" asks, 0 without one
     passage_score: float  # retrieval's score of its passage relative to the best, in [0, 1]
     names: float  # share of the question's names ("Bank of Japan") that its article names
     # (names of two words or more: a lone capitalised word is often an adjective, "French")
@@ -118,13 +123,13 @@ def _compound_tail(term: str, word: str) -> bool:
 
 
 def quality(
-    similarity: float, overlap: float, context: float, typed: bool, passage: float, names: float
+    similarity: float, overlap: float, context: float, typed: float, passage: float, names: float
 ) -> float:
     return (
         W_SIMILARITY * similarity
         + W_OVERLAP * overlap
         + W_CONTEXT * context
-        + W_TYPE * float(typed)
+        + W_TYPE * typed
         + W_PASSAGE * passage
         + W_NAMES * names
     )
@@ -155,6 +160,7 @@ def score_candidates(
     q_names = [n for n in phrases if " " in n]
     named: dict[int, float] = {}
     seen: dict[str, frozenset[str]] = {}  # compound tails found per word
+    counted = counted_noun(question) if wanted is AnswerType.NUMBER else None
     top = max((p.score for p in passages), default=0.0) or 1.0
     sims = np.stack([s.vector for s in rows]) @ query_vector
     previous = _previous_sentences(rows)
@@ -178,7 +184,7 @@ def score_candidates(
             named[p.article.id] = _names_share(q_names, p.article.headline + "\n" + body)
         names = named[p.article.id]
         prior = fit.prior(p.article.published) if fit is not None else 1.0
-        typed = bool(spans) or wanted is AnswerType.OTHER
+        typed = _typed(text, spans, wanted, counted)
         q = quality(sim, overlap, context, typed, passage_score, names)
         score = q + (time_term(prior) if fit is not None else 0.0)
         out.append(
@@ -199,6 +205,19 @@ def score_candidates(
         )
     out.sort(key=lambda c: c.score, reverse=True)
     return out
+
+
+def _typed(text: str, spans: Sequence[Span], wanted: AnswerType, counted: str | None) -> float:
+    """1 when the sentence holds an answer of the type asked (always, when the question asks
+    for no particular type); for "how many tonnes", TYPE_UNCOUNTED when its amounts count
+    something else; 0 when it holds none."""
+    if wanted is AnswerType.OTHER:
+        return 1.0
+    if not spans:
+        return 0.0
+    if counted is None or any(counts(text, sp, counted) for sp in spans):
+        return 1.0
+    return TYPE_UNCOUNTED
 
 
 def _names_share(names: Sequence[str], text: str) -> float:

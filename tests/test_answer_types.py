@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from bot.answer_types import AnswerType, answer_spans, expected_type, is_question
+from bot.answer_types import (
+    AnswerType,
+    answer_spans,
+    counted_noun,
+    counts,
+    expected_type,
+    is_question,
+)
 
 T = AnswerType
 
@@ -111,3 +118,24 @@ def test_other_wants_no_span() -> None:
 )
 def test_is_question(sentence: str, asks: bool) -> None:
     assert is_question(sentence) is asks
+
+
+@pytest.mark.parametrize(
+    ("question", "noun"),
+    [
+        ("How many tonnes of cherries did the frost destroy?", "tonn"),
+        ("How many people were killed?", "peopl"),
+        ("How many were killed?", None),
+        ("How much did it cost?", None),
+    ],
+)
+def test_what_how_many_counts(question: str, noun: str | None) -> None:
+    assert counted_noun(question) == noun
+
+
+def test_an_amount_keeps_its_unit_and_says_what_it_counts() -> None:
+    text = "The loss was put at 3,100 tonnes of cherries, and 120 growers were hit."
+    spans = answer_spans(text, AnswerType.NUMBER, "How many tonnes were lost?")
+    assert [s.text for s in spans] == ["3,100 tonnes", "120"]
+    assert counts(text, spans[0], "tonn") and not counts(text, spans[1], "tonn")
+    assert counts(text, spans[1], "grower")  # the word after the number

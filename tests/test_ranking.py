@@ -251,7 +251,6 @@ def test_expected_type_reaches_the_candidates() -> None:
     assert np.isclose(c.quality - d.quality, W_TYPE)
 
 
-
 @pytest.mark.parametrize(
     ("question", "sentence", "share"),
     [

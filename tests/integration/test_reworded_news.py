@@ -74,8 +74,8 @@ def test_the_sentence_with_the_amount_beats_the_lead(bot: Newsbot) -> None:
 
 
 def test_reworded_amount_question(bot: Newsbot) -> None:
-    answer = bot.ask("How much fruit did growers lose to the cold?", as_of=date(2024, 4, 10))
-    assert "3,100 tonnes" in answer.text
+    answer = bot.ask("How big was the cherry crop loss?", as_of=date(2024, 4, 10))
+    assert answer.text.startswith("The growers' association put the loss at 3,100 tonnes")
 
 
 @pytest.mark.parametrize(
@@ -90,8 +90,9 @@ def test_this_week_picks_this_weeks_story(bot: Newsbot, as_of: date, fact: str) 
 
 def test_an_article_after_the_as_of_day_is_not_used(bot: Newsbot) -> None:
     # On 1 January 2024 the cherry frost had not happened; last year's apple frost had.
-    answer = bot.ask("How many tonnes did the latest frost destroy?", as_of=date(2024, 1, 1))
+    answer = bot.ask("How many tonnes did the frost destroy?", as_of=date(2024, 1, 1))
     assert "800 tonnes" in answer.text and "3,100" not in answer.text
+    assert all(n.headline.startswith("Frost damages apple") for n in answer.retrieved[:1])
 
 
 def test_unrelated_question_is_declined(bot: Newsbot) -> None:

@@ -40,7 +40,7 @@ REWORDED = [
     ("How long did the strikes last?", ["three-hour period"]),
     ("What did Russia say?", ["Kremlin and Russian Ministry of Defense said", "Russian MOD"]),
     ("How many were killed?", ["over 100"]),
-    ("How many pro-government fighters died?", ["over 100"]),
+    ("How many pro-government troops died?", ["over 100"]),
     ("When did the strikes happen?", ["Wednesday"]),
     ("Who condemned the airstrikes?", ["Kremlin and Damascus have denounced"]),
     ("Which oil facility were the militia near?", ["al-Isba oil refinery"]),
@@ -53,7 +53,7 @@ def test_reworded_questions_find_the_sentence(
 ) -> None:
     answer = seed_bot.ask(question)
     assert not answer.declined, question
-    assert any(f in answer.text for f in facts), answer.text
+    assert any(f.lower() in answer.text.lower() for f in facts), answer.text
 
 
 def test_the_key_fact_is_the_short_answer(seed_bot: Newsbot) -> None:

@@ -187,7 +187,8 @@ def _period(value: str, *, tz: tzinfo, today: date | None) -> tuple[datetime, da
     moment = _moment(text, tz)
     if moment is not None:
         return moment
-    parsed = parse_date(text)  # absolute free text with day, month and year
+    # Absolute free text with day, month and year; a time in it is the newsroom's.
+    parsed = parse_date(text, getattr(tz, "key", None) or "UTC")
     if parsed is not None:
         check_day(parsed.date(), repr(value))
         if parsed.timetz().replace(tzinfo=None) == time.min:

@@ -167,15 +167,21 @@ def make_webhook(response_url: str) -> WebhookClient:
 class SeenEvents:
     """Event keys seen recently, so a redelivered event is answered once."""
 
-    def __init__(self, ttl: float = 3600.0, max_size: int = 10_000) -> None:
+    def __init__(
+        self,
+        ttl: float = 3600.0,
+        max_size: int = 10_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.ttl = ttl
         self.max_size = max_size
+        self._clock = clock
         self._seen: OrderedDict[str, float] = OrderedDict()
         self._lock = threading.Lock()
 
     def first_time(self, keys: Iterable[str]) -> bool:
         """Record the keys; False if any of them was seen within the TTL."""
-        now = time.monotonic()
+        now = self._clock()
         keys = list(keys)
         with self._lock:
             while self._seen and (
@@ -732,8 +738,12 @@ def create_app(
     post_interval: float = 1.0,
     answer_threads: int = ANSWER_THREADS,
     timeline_fn: TimelineFn | None = None,
+    pacer: ChannelPacer | None = None,
 ) -> App:
-    """The bolt app. Calls auth.test once (bolt's token check) to learn the bot's own IDs."""
+    """The bolt app. Calls auth.test once (bolt's token check) to learn the bot's own IDs.
+
+    Posts in a channel are paced `post_interval` seconds apart, or by `pacer` when given.
+    """
     from slack_bolt import App
     from slack_bolt.error import BoltError
     from slack_sdk.errors import SlackApiError
@@ -760,7 +770,7 @@ def create_app(
         client,
         feedback,
         Access.from_settings(settings),
-        ChannelPacer(post_interval),
+        pacer or ChannelPacer(post_interval),
         answers=ThreadPoolExecutor(answer_threads, "newsbot-answer"),
         timeline_fn=timeline_fn,
     ).register(app)

@@ -38,7 +38,9 @@ def decode_text(source: str, data: bytes) -> str:
             try:
                 return _check_text(source, data.decode(encoding))
             except UnicodeDecodeError as exc:
-                raise ArticleError(source, f"broken {encoding} text (byte {exc.start})") from exc
+                # utf-8-sig counts from after its BOM, utf-16/32 from the start of the file
+                where = exc.start + (len(bom) if encoding == "utf-8-sig" else 0)
+                raise ArticleError(source, f"broken {encoding} text (byte {where})") from exc
     if b"\x00" in data[:4096]:
         raise ArticleError(source, "looks like a binary file, not text")
     try:

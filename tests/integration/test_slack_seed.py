@@ -229,7 +229,7 @@ def test_newsbot_slack_http_command(
         )
         event = mention(fake_slack, "Who is the coalition spokesman?")
         reply = client.event(event, event_id="EvCmd2")
-        assert reply.status == 200 and reply.seconds < 3.0
+        assert reply.status == 200  # ack order and time: tests/slack/test_slack_http.py
         post = fake_slack.wait_for("chat.postMessage", timeout=60)[0]
         assert post.args["thread_ts"] == event["ts"]
         assert "Thomas F. Veale" in post.args["text"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.records import DECLINE_TEXT, RetrievedArticle
@@ -158,7 +158,8 @@ _word = st.text(alphabet='abcdefghij&<>.!?"”', min_size=1, max_size=12)
 _space = st.sampled_from([" ", "  ", "\n", "\n\n", " \n "])
 
 
-@settings(max_examples=200, deadline=None)
+# No time limits: a loaded machine must not fail a property (deadline, too_slow).
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.lists(st.tuples(_word, _space), min_size=1, max_size=120),
     st.integers(min_value=60, max_value=400),

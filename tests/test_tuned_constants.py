@@ -445,3 +445,48 @@ def test_a_compound_match_counts_as_a_shared_word_in_ranking() -> None:
     p = passage(1, body)
     (c,) = score_candidates("strikes depot", Q, [p], sentence_rows(p, [(body, 0.5)]))
     assert c.overlap == pytest.approx(1.0)
+
+
+# --- issue 12's late additions: word order, counted nouns, follow-ups ----------------------
+
+
+def test_word_order_adds_its_weight_times_the_share_of_pairs_kept() -> None:
+    values = {"similarity": 0.5, "overlap": 0.3, "context": 0.4, "typed": 1.0}
+    values |= {"passage": 0.6, "names": 0.5}
+    gain = quality(**values, order=1.0) - quality(**values, order=0.0)  # type: ignore[arg-type]
+    assert gain == pytest.approx(ranking.W_ORDER) and gain > 0
+
+
+def test_the_same_words_in_the_asked_order_win_by_the_order_weight() -> None:
+    asked = "What does story 3 paragraph 2 report?"
+    right, swapped = (
+        "Story 3 paragraph 2 reports the event.",
+        "Story 2 paragraph 3 reports the event.",
+    )
+    p1, p2 = passage(1, right), passage(2, swapped)
+    rows = sentence_rows(p1, [(right, 0.5)]) + sentence_rows(p2, [(swapped, 0.5)])
+    by_text = {c.passage.article.body: c for c in score_candidates(asked, Q, [p1, p2], rows)}
+    assert by_text[right].order == 1.0 and by_text[swapped].order == 0.0
+    assert by_text[right].score - by_text[swapped].score == pytest.approx(ranking.W_ORDER)
+
+
+def test_an_amount_counting_another_thing_gets_the_uncounted_share_of_the_type_weight() -> None:
+    asked = "How many tonnes did the frost destroy?"
+    counted, other = "It destroyed 3,100 tonnes of fruit.", "It destroyed half of the blossoms."
+    p1, p2 = passage(1, counted), passage(2, other)
+    rows = sentence_rows(p1, [(counted, 0.5)]) + sentence_rows(p2, [(other, 0.5)])
+    by_text = {c.passage.article.body: c for c in score_candidates(asked, Q, [p1, p2], rows)}
+    assert by_text[counted].typed == 1.0
+    assert by_text[other].typed == ranking.TYPE_UNCOUNTED < 1.0
+
+
+@pytest.mark.parametrize("extra", [-1, 0])
+def test_a_follow_up_borrows_the_last_question_below_standalone_terms(extra: int) -> None:
+    from bot.core import STANDALONE_TERMS, standalone_query
+    from bot.records import Turn
+
+    words = ["zebra", "circus", "park", "keeper", "cage"][: STANDALONE_TERMS + extra]
+    question = f"Where was that {' '.join(words)}?"
+    query = standalone_query(question, [Turn("Who ran the ferry union?", "…")])
+    borrowed = "ferry" in query.text
+    assert borrowed == (extra < 0), (question, query.text)

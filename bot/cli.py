@@ -349,7 +349,7 @@ def _emphasis() -> Callable[[str], str]:
 @user_errors
 def eval_(
     ctx: typer.Context,
-    questions: Annotated[Path, typer.Argument(help="Questions file (JSONL, see docs/evaluation.md).")],
+    questions: Annotated[Path, typer.Argument(help="Questions file (JSONL; docs/evaluation.md).")],
     corpus: Annotated[Path, typer.Option(help="Folder of the articles the questions are about.")],
     out: Annotated[Path | None, typer.Option(help="Write predictions (JSONL) here.")] = None,
     limit: Annotated[int | None, typer.Option(help="Only the first N questions.")] = None,

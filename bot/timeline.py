@@ -137,6 +137,7 @@ class TimelineBuilder:
         if entries:  # an editor's summary of what each article adds
             headlines = list(self.encoder.encode([e.first.row.headline for e in entries]))
         chosen = choose_sentences(entries, vector, headlines)
+        timeline.found = len(chosen)  # an entry with nothing new to quote isn't one
         kept = keep(chosen, limit)
         timeline.entries = [
             TimelineEntry(_citation(n, e, c), round(c.score, 4))
@@ -264,14 +265,24 @@ def choose_sentences(
     chosen: list[tuple[_Entry, Choice]] = []
     said: list[np.ndarray] = []
     facts: set[str] = set()
+    shown: set[str] = set()
     for entry, headline in zip(entries, headlines, strict=True):
         best = best_sentence(entry.first, topic, headline, said, facts)
-        if best is not None:
+        text = _shown_text(entry.first, best) if best is not None else ""
+        # A later copy whose best sentence an earlier entry already quotes adds nothing to
+        # show: it would read as the same development twice.
+        if best is not None and text not in shown:
             chosen.append((entry, best))
+            shown.add(text)
         for row, s in entry.all_sentences():
             said.append(s.vector)
             facts |= _facts(row.body[s.start : s.end])
     return chosen
+
+
+def _shown_text(article: _Article, choice: Choice) -> str:
+    body = article.row.body
+    return " ".join(body[choice.sentence.start : choice.sentence.end].split()).lower()
 
 
 def best_sentence(

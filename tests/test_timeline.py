@@ -257,3 +257,18 @@ def test_timeline_json_and_its_answer_shape() -> None:
     assert [c.marker for c in answer.citations] == [1, 2]
     empty = as_answer(Timeline(topic="volcano"))
     assert empty.declined and empty.text == "No dated article in the index is about volcano."
+
+
+def test_an_entry_whose_best_sentence_is_already_shown_is_left_out() -> None:
+    from bot.timeline import choose_sentences
+
+    lead = "A storm cut power to 30,000 homes on Friday"
+    first = made(f"{lead}. Crews worked overnight.", 0)
+    # a copy a day later with one sentence more, whose best sentence is still the lead
+    later = made(f"{lead}. Crews worked overnight. The utility apologised.", 1)
+    entries = [_Entry(first), _Entry(later)]
+    topic, headline = bag_of_words("storm power homes"), bag_of_words("storm power homes")
+    chosen = choose_sentences(entries, topic, [headline, headline])
+    texts = [e.first.row.body[c.sentence.start : c.sentence.end] for e, c in chosen]
+    assert len(texts) == len(set(texts)), texts
+    assert texts[0] == f"{lead}."

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from xml.sax.saxutils import escape as xml_escape
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from bot.errors import ArticleError
@@ -27,6 +27,7 @@ from bot.render import (
     closest_articles,
     emphasised,
     full_source,
+    outlet,
     source_line,
     sources_text,
     to_text,
@@ -207,6 +208,8 @@ def _answer(text: str, path: str) -> Answer:
 
 @PROPERTY
 @given(text=hostile, name=hostile)
+# A long credits line with a comma is shortened next to the marker and shown in full below.
+@example(text="\x1b]8;;https://evil.example/\x1b\\click\x1b]8;;\x1b\\,", name="\x1b[2J")
 def test_no_control_character_reaches_any_terminal_renderer(text: str, name: str) -> None:
     answer = _answer(text, f"/archive/{name}.txt")
     declined = Answer(question=text, text="x", declined=True, retrieved=answer.retrieved)
@@ -219,7 +222,8 @@ def test_no_control_character_reaches_any_terminal_renderer(text: str, name: str
         assert not RAW.search(output), output
     # One-line fields stay on one line, however many line breaks the name holds.
     c = answer.citations[0]
-    assert full_source(c).count("\n") == 2 + bool(c.also_ran_in) + bool(c.url)
+    credits = outlet(c.attribution) != c.attribution
+    assert full_source(c).count("\n") == 2 + credits + bool(c.also_ran_in) + bool(c.url)
 
 
 def test_only_the_short_answers_bold_reaches_the_terminal() -> None:

@@ -17,6 +17,7 @@ import numpy as np
 
 from bot.answer_types import Span, expected_type
 from bot.index import ArticleRow, SentenceRow
+from bot.instructions import quoted, without_instructions
 from bot.ranking import Candidate, decision_score, score_candidates
 from bot.records import DECLINE_TEXT, Citation, ShortAnswer
 from bot.retrieval import Passage, Retrieval
@@ -168,7 +169,7 @@ def compose(chosen: Sequence[ScoredSentence]) -> tuple[str, list[Citation]]:
         article = g[0].passage.article
         start, end = g[0].start, g[-1].end
         quote = article.body[start:end]
-        shown = ("… " if g[0].start > g[0].sentence.start else "") + quote
+        shown = ("… " if g[0].start > g[0].sentence.start else "") + quoted(quote)
         shown += " …" if g[-1].end < g[-1].sentence.end else ""
         parts.append(f"{shown} [{marker}]")
         citations.append(cite(marker, article, start, end))
@@ -238,7 +239,11 @@ class ExtractiveAnswerer:
     name = "extractive"
 
     def answer(self, question: str, retrieval: Retrieval, *, max_words: int) -> Draft:
-        candidates = retrieval.candidates
+        # Planted instructions are data, never the answer (bot/instructions.py).
+        candidates = without_instructions(
+            retrieval.candidates,
+            lambda c: c.passage.article.body[c.sentence.start : c.sentence.end],
+        )
         best = candidates[0] if candidates else None
         if should_decline(best, retrieval.fit):
             return Draft(DECLINE_TEXT, [], True)

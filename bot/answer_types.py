@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from bot.terms import STOPWORDS, words
+from bot.terms import STOPWORDS, stem, words
 
 
 class AnswerType(StrEnum):
@@ -282,7 +282,6 @@ def _statements(text: str, question: str) -> list[Span]:
     """Reporting verbs ("said", "according to") with a name the question asks about just
     before them (the speaker: "the Kremlin said") or right after ("said the Kremlin").
     The sentence as a whole is the answer, so these spans are evidence, not a short answer."""
-    from bot.terms import stem
 
     names = name_phrases(question)
     if not names:
@@ -407,7 +406,6 @@ _HOW_MANY = re.compile(r"\bhow many\s+(?:more\s+|of\s+the\s+)?([a-z][\w-]*)", re
 def counted_noun(question: str) -> str | None:
     """The stem of what "how many" counts ("How many tonnes of cherries…": "tonn"), or None
     ("How many were killed?")."""
-    from bot.terms import stem
 
     m = _HOW_MANY.search(question)
     if m is None or m.group(1).lower() in STOPWORDS:
@@ -416,11 +414,14 @@ def counted_noun(question: str) -> str | None:
 
 
 def counts(text: str, span: Span, noun: str) -> bool:
-    """Whether the amount `span` counts `noun`: the noun is in it or among the three words
-    after it ("3,100 tonnes", "100 pro-government troops")."""
-    from bot.terms import stem
+    """Whether the amount `span` may count `noun`: the noun is in it or among the three
+    words after it ("3,100 tonnes", "100 pro-government troops"), or it stands alone ("39
+    are confirmed dead"); not when it counts something else ("half of the blossoms")."""
 
-    near = words(text[span.start : span.end]) + words(text[span.end : span.end + 40])[:3]
+    after = words(text[span.end : span.end + 40])
+    if after and after[0] != "of" and after[0] in STOPWORDS:
+        return True
+    near = words(text[span.start : span.end]) + after[:4]
     return any(stem(w) == noun or stem(w).endswith(noun) for w in near)
 
 
@@ -466,7 +467,6 @@ _CALENDAR = frozenset(
 def mentions(phrase: str, terms: set[str]) -> bool:
     """Whether every word of a name phrase is among `terms` (stems), allowing a demonym or
     inflection that shares a long enough start ("Asian" trading, "in Asia")."""
-    from bot.terms import stem
 
     return all(_mentioned(stem(w), terms) for w in phrase.split())
 

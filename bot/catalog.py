@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from pathlib import Path
 
-from bot.errors import NewsbotError
+from bot.date_range import RANGE, check_day, check_year
+from bot.dates import local_day
+from bot.errors import DateRangeError, NewsbotError
 from bot.index import IndexReader, ListedArticle
 
 UNDATED = "undated"
@@ -70,9 +72,7 @@ def compute_stats(articles: Sequence[ListedArticle], tz: tzinfo = UTC) -> Stats:
     """Counts; months are those of the newsroom's time zone `tz`, as `list` shows dates."""
     stories = Counter(a.story_id for a in articles)
     outlets = Counter(a.attribution or UNKNOWN_OUTLET for a in articles)
-    months = Counter(
-        a.published.astimezone(tz).strftime("%Y-%m") if a.published else UNDATED for a in articles
-    )
+    months = Counter(local_day(a.published, tz)[:7] if a.published else UNDATED for a in articles)
     return Stats(
         articles=len(articles),
         chunks=sum(a.chunks for a in articles),
@@ -138,6 +138,7 @@ def remove(store: IndexReader, targets: Sequence[str], *, lock_timeout: float = 
 
 
 _YEAR = re.compile(r"(\d{4})")
+_LEADING_YEAR = re.compile(r"(\d{4})(?!\d)")
 _MONTH = re.compile(r"(\d{4})[-/](\d{1,2})")
 _DAY = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 
@@ -154,6 +155,14 @@ def parse_period(
 
 
 def period(value: str, *, tz: tzinfo = UTC, today: date | None = None) -> tuple[datetime, datetime]:
+    """The span [start, end) a --since/--until value names (see `_period`)."""
+    try:
+        return _period(value, tz=tz, today=today)
+    except DateRangeError as exc:  # an option's value, not a question: no question usage line
+        raise NewsbotError(str(exc)) from None
+
+
+def _period(value: str, *, tz: tzinfo, today: date | None) -> tuple[datetime, datetime]:
     """The span [start, end) a --since/--until value names, days running midnight to
     midnight in the newsroom's time zone `tz`: a year (2024), a month (2024-03, March
     2024), a day (2024-03-14, March 14 2024), a moment (2024-03-14T10:00), or free text
@@ -163,6 +172,8 @@ def period(value: str, *, tz: tzinfo = UTC, today: date | None = None) -> tuple[
 
     text = " ".join(value.split())
     today = today or datetime.now(tz).date()
+    if m := _LEADING_YEAR.match(text):  # 2024, 2024-03, 2024-03-14T10:00: within range
+        check_year(int(m.group(1)), repr(value))
     try:
         if m := _YEAR.fullmatch(text):
             year = int(m.group(1))
@@ -176,8 +187,10 @@ def period(value: str, *, tz: tzinfo = UTC, today: date | None = None) -> tuple[
     moment = _moment(text, tz)
     if moment is not None:
         return moment
-    parsed = parse_date(text)  # absolute free text with day, month and year
+    # Absolute free text with day, month and year; a time in it is the newsroom's.
+    parsed = parse_date(text, getattr(tz, "key", None) or "UTC")
     if parsed is not None:
+        check_day(parsed.date(), repr(value))
         if parsed.timetz().replace(tzinfo=None) == time.min:
             return _whole_day(parsed.date(), tz)
         return parsed, parsed + _TINY
@@ -188,7 +201,7 @@ def period(value: str, *, tz: tzinfo = UTC, today: date | None = None) -> tuple[
             return found.start, found.end
     relative = _relative(text, today, tz)  # "3 days ago"
     if relative is not None:
-        return _whole_day(relative, tz)
+        return _whole_day(check_day(relative, repr(value)), tz)
     raise NewsbotError(
         f"cannot read the date {value!r} (try 2024, 2024-03, March 2024, 2024-03-14 or 'last week')"
     )
@@ -224,5 +237,10 @@ def _relative(text: str, today: date, tz: tzinfo) -> date | None:
     import dateparser
 
     base = datetime.combine(today, time(12))
-    parsed = dateparser.parse(text, settings={"RELATIVE_BASE": base, "PREFER_DATES_FROM": "past"})
+    try:
+        parsed = dateparser.parse(
+            text, settings={"RELATIVE_BASE": base, "PREFER_DATES_FROM": "past"}
+        )
+    except (OverflowError, ValueError):  # "99999999 days ago"
+        raise DateRangeError(f"{text!r} is outside the dates newsbot handles ({RANGE})") from None
     return parsed.date() if parsed else None

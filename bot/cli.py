@@ -57,11 +57,13 @@ def user_errors(func: F) -> F:
 
         try:
             return func(*args, **kwargs)
-        except (typer.Exit, typer.Abort):
-            raise
+        except (typer.Exit, typer.Abort, BrokenPipeError):
+            raise  # a closed pipe (`newsbot list | head -1`): click ends quietly
         except QuestionError as exc:  # a usage error: exit 2 with the command's usage line
-            message = str(exc)
-            hint = "'question'"
+            from bot.safe_text import terminal_text as safe
+
+            message = safe(str(exc))
+            hint = f"'{_argument_name(kwargs.get('ctx'))}'"
             raise typer.BadParameter(message[:1].lower() + message[1:], param_hint=hint) from None
         except Exception as exc:
             log.debug("failure", exc_info=exc)
@@ -69,6 +71,13 @@ def user_errors(func: F) -> F:
             raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def _argument_name(ctx: object) -> str:
+    """The command's first argument ("question", "topic"), for usage errors."""
+    params = getattr(getattr(ctx, "command", None), "params", [])
+    names = (p.name for p in params if getattr(p, "param_type_name", "") == "argument")
+    return next((n for n in names if n), "question")
 
 
 @app.callback()
@@ -130,6 +139,7 @@ def ingest(
     from bot.loaders import LoadOptions
     from bot.loaders.jsonfeed import FieldMap
     from bot.progress import IngestProgress, summary
+    from bot.safe_text import terminal_line
 
     state = _state(ctx)
     settings = state.settings
@@ -153,7 +163,7 @@ def ingest(
             shard=shares,
         )
     for failure in report.failed:
-        typer.echo(f"failed: {failure}", err=True)
+        typer.echo(f"failed: {terminal_line(str(failure))}", err=True)
     typer.echo(summary(report, store.info().location))
     if report.failed:
         raise typer.Exit(2)
@@ -239,15 +249,46 @@ def ask(
     """
     from bot.progress import Activity
     from bot.render import to_json, to_text
+    from bot.safe_text import json_dumps
 
     _use_llm(ctx, llm, llm_base_url, llm_api_key, llm_timeout)
     _check(ctx, question)
     with Activity("answering"):  # a cold start loads the model and the index first
         answer = _state(ctx).newsbot().ask(question, long=long, as_of=_date(as_of))
     if as_json:
-        typer.echo(json.dumps(to_json(answer), ensure_ascii=False, indent=2))
+        typer.echo(json_dumps(to_json(answer), indent=2))
     else:
         typer.echo(to_text(answer, strong=_emphasis()))
+
+
+@app.command()
+@user_errors
+def timeline(
+    ctx: typer.Context,
+    topic: Annotated[str, typer.Argument(help="What the story is about, in quotes.")],
+    limit: Annotated[
+        int,
+        typer.Option(
+            min=0, help="At most this many entries (0: all); the first and the latest stay."
+        ),
+    ] = 12,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the timeline as JSON.")] = False,
+    as_of: AsOf = None,
+) -> None:
+    """The story so far: one verbatim sentence per dated article about TOPIC, oldest first.
+
+    Wire copies appear once. Filters work as in questions: from:OUTLET, after:/before:/on:,
+    and time phrases such as "in March 2018" (which here restrict the timeline to them).
+    """
+    from bot.progress import Activity
+    from bot.render import timeline_json, timeline_text
+
+    with Activity("building the timeline"):
+        story = _state(ctx).newsbot().timeline(topic, as_of=_date(as_of), limit=limit)
+    if as_json:
+        typer.echo(json.dumps(timeline_json(story), ensure_ascii=False, indent=2))
+    else:
+        typer.echo(timeline_text(story))
 
 
 @app.command()
@@ -267,6 +308,7 @@ def chat(
     """Talk to newsbot: a REPL with line editing, history and follow-up questions."""
     from bot import repl
     from bot.progress import Activity
+    from bot.safe_text import terminal_text
 
     _use_llm(ctx, llm, llm_base_url, llm_api_key, llm_timeout)
     if question is not None:
@@ -279,10 +321,11 @@ def chat(
 
     session = repl.ChatSession(
         ask_fn,
-        typer.echo,
+        typer.echo,  # what the session prints is escaped where it is made (bot/render.py)
         debug=state.debug,
-        write=lambda text: typer.echo(text, nl=False),
+        write=lambda text: typer.echo(terminal_text(text), nl=False),  # a model's stream
         strong=_emphasis(),
+        timeline=lambda topic: bot.timeline(topic, as_of=_date(as_of)),
     )
     with Activity("loading the model and index"):
         bot.warm_up()
@@ -306,7 +349,7 @@ def _emphasis() -> Callable[[str], str]:
 @user_errors
 def eval_(
     ctx: typer.Context,
-    questions: Annotated[Path, typer.Argument(help="Questions file (JSONL, see the README).")],
+    questions: Annotated[Path, typer.Argument(help="Questions file (JSONL; docs/evaluation.md).")],
     corpus: Annotated[Path, typer.Option(help="Folder of the articles the questions are about.")],
     out: Annotated[Path | None, typer.Option(help="Write predictions (JSONL) here.")] = None,
     limit: Annotated[int | None, typer.Option(help="Only the first N questions.")] = None,
@@ -392,7 +435,8 @@ def list_articles(
     Days are those of the newsroom's time zone (NEWSBOT_TIMEZONE), in filters and dates."""
     from bot.catalog import filter_articles, parse_period
     from bot.dates import local_day
-    from bot.render import display_path
+    from bot.render import shown_path
+    from bot.safe_text import json_dumps, terminal_line
 
     state = _state(ctx)
     tz = state.settings.tz
@@ -407,14 +451,15 @@ def list_articles(
     copies = Counter(a.story_id for a in everything)
     for a in shown:
         if as_json:
-            typer.echo(json.dumps(_listed_json(a, copies[a.story_id]), ensure_ascii=False))
+            typer.echo(json_dumps(_listed_json(a, copies[a.story_id])))
             continue
         date = local_day(a.published, tz) if a.published else "undated   "
         n = copies[a.story_id]
         story = f"  [story {a.story_id}: {n} copies]" if n > 1 else ""
+        outlet = terminal_line(a.attribution or "-")[:24]
         typer.echo(
-            f"{a.id:>6}  {date}  {(a.attribution or '-')[:24]:<24}  {a.headline}{story}"
-            f"  ({display_path(a.source_path)})"
+            f"{a.id:>6}  {date}  {outlet:<24}  {terminal_line(a.headline)}{story}"
+            f"  ({shown_path(a.source_path)})"
         )
     if not as_json:
         more = len(found) - len(shown)
@@ -451,11 +496,12 @@ def stats(
     from dataclasses import asdict
 
     from bot.catalog import index_stats
+    from bot.safe_text import json_dumps, terminal_line
 
     state = _state(ctx)
     figures = index_stats(_open_store(state), state.settings.tz)
     if as_json:
-        typer.echo(json.dumps(asdict(figures), ensure_ascii=False, indent=2))
+        typer.echo(json_dumps(asdict(figures), indent=2))
         return
     typer.echo(f"Index: {figures.backend}, {figures.location}")
     typer.echo(
@@ -470,10 +516,43 @@ def stats(
     )
     typer.echo("\nBy outlet:")
     for name, n in figures.by_outlet:
-        typer.echo(f"  {n:>7}  {name}")
+        typer.echo(f"  {n:>7}  {terminal_line(name)}")
     typer.echo("\nBy month:")
     for month, n in figures.by_month:
         typer.echo(f"  {n:>7}  {month}")
+
+
+@app.command()
+@user_errors
+def check(
+    ctx: typer.Context,
+    repair: Annotated[
+        bool, typer.Option("--repair", help="Rebuild damaged vector and BM25 files from SQLite.")
+    ] = False,
+    wait: Annotated[
+        float | None,
+        typer.Option(help="Seconds to wait if an ingest holds the index (default: don't)."),
+    ] = None,
+) -> None:
+    """Check the index: SQLite's pages, and the vector and BM25 files against what was
+    recorded when they were written. Exit code 1 when something is damaged."""
+    from bot import index_health
+    from bot.safe_text import terminal_text
+
+    state = _state(ctx)
+    health = index_health.check_index(_open_store(state))
+    if repair and not health.ok and health.database_ok:
+        timeout = state.settings.lock_timeout if wait is None else wait
+        generation = index_health.repair(_open_store(state), timeout)
+        typer.echo(
+            f"Repaired: rebuilt the vector and BM25 files from SQLite (generation {generation})."
+        )
+        health = index_health.check_index(_open_store(state))
+    elif repair and health.ok:
+        typer.echo("Nothing to repair.")
+    typer.echo(terminal_text(index_health.health_text(health)))
+    if not health.ok:
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -490,19 +569,22 @@ def rm(
 ) -> None:
     """Remove articles from the index by id, or everything that came from a file or URL."""
     from bot.catalog import remove
+    from bot.safe_text import terminal_line
 
     state = _state(ctx)
     timeout = state.settings.lock_timeout if wait is None else wait
     result = remove(_open_store(state), targets, lock_timeout=timeout)
     for target, n in result.removed.items():
-        typer.echo(f"removed {target}: {n} article{'s' if n != 1 else ''} left the index")
+        shown = terminal_line(target)
+        typer.echo(f"removed {shown}: {n} article{'s' if n != 1 else ''} left the index")
     for target in result.still_on_disk:
         typer.echo(
-            f"note: {target} is still on disk; ingesting its folder again adds it back",
+            f"note: {terminal_line(target)} is still on disk; ingesting its folder again adds "
+            "it back",
             err=True,
         )
     for target in result.missing:
-        typer.echo(f"not in the index: {target}", err=True)
+        typer.echo(f"not in the index: {terminal_line(target)}", err=True)
     if result.missing:
         raise typer.Exit(1)
 
@@ -619,6 +701,7 @@ def slack(
     front.run(
         settings,
         lambda question, history: bot.ask(question, history=history),
+        timeline_fn=lambda topic: bot.timeline(topic),
         http=http,
         host=host,
         port=port,
@@ -658,8 +741,9 @@ def feedback_default(ctx: typer.Context) -> None:
     """Without a subcommand: list the latest votes."""
     if ctx.invoked_subcommand is None:
         from bot.feedback import feedback_table
+        from bot.safe_text import terminal_text
 
-        typer.echo(feedback_table(_feedback_rows(ctx, 20)))
+        typer.echo(terminal_text(feedback_table(_feedback_rows(ctx, 20))))
 
 
 @feedback_app.command("list")
@@ -670,8 +754,9 @@ def feedback_list(
 ) -> None:
     """List the latest votes: time, vote, user, channel, question."""
     from bot.feedback import feedback_table
+    from bot.safe_text import terminal_text
 
-    typer.echo(feedback_table(_feedback_rows(ctx, limit)))
+    typer.echo(terminal_text(feedback_table(_feedback_rows(ctx, limit))))
 
 
 @feedback_app.command("export")

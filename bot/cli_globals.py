@@ -70,12 +70,15 @@ def configure_logging(verbose: bool, debug: bool) -> None:
     Like logging.basicConfig, a handler is added only when the root logger has none (a host
     program's or pytest's handlers are left alone, only the level changes).
     """
+    from bot.safe_text import TerminalFormatter
+
     level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
     root = logging.getLogger()
     ours: list[logging.Handler] = [h for h in root.handlers if getattr(h, "newsbot", False)]
     if not root.handlers:
         stderr = logging.StreamHandler(sys.stderr)
-        stderr.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        # Log lines name files and feeds: printed with their control characters escaped.
+        stderr.setFormatter(TerminalFormatter("%(levelname)s %(name)s: %(message)s"))
         stderr.newsbot = True  # type: ignore[attr-defined]
         root.addHandler(stderr)
         ours = [stderr]

@@ -188,7 +188,10 @@ class Settings(BaseSettings):
 
     # -- ingest of feeds (issue 3) -----------------------------------------------------
     feed_timeout: float = Field(
-        20.0, gt=0, description="Seconds to wait for a feed URL before reporting it failed."
+        20.0,
+        gt=0,
+        description="Seconds a feed URL's whole download may take (connecting, headers and "
+        "body) before it is reported failed.",
     )
 
     @property

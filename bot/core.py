@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -12,14 +13,18 @@ from typing import TYPE_CHECKING
 
 from bot.answer import ExtractiveAnswerer
 from bot.config import Settings
+from bot.coverage import CoverageFinder
 from bot.embeddings import Encoder, get_encoder
+from bot.errors import QuestionError
 from bot.index import IndexReader, open_index
 from bot.query import Query, parse_query
 from bot.question_check import check_question
-from bot.records import Answer, RetrievedArticle, Turn
+from bot.records import Answer, RetrievedArticle, Timeline, Turn
 from bot.retrieval import Retrieval, Retriever
-from bot.terms import is_follow_up
+from bot.safe_text import valid_unicode
+from bot.terms import content_terms, is_follow_up
 from bot.time_prior import Focus, freshness_note, nothing_in_period_note
+from bot.timeline import DEFAULT_LIMIT, TOPIC_NEEDED, TimelineBuilder
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -35,15 +40,26 @@ def standalone_query(
     """What to search for. A follow-up ("Who denounced them?") borrows the last question's
     words, and its outlet and time filters unless it has its own."""
     current = parse_query(question, as_of, tz)
-    if not (history and is_follow_up(question)):
+    if not (history and is_follow_up(question)) or _says_enough(current.text):
         return current
     previous = parse_query(history[-1].question, as_of, tz)
-    return Query(
+    return replace(  # the follow-up's own as-of day and time zone stay
+        current,
         text=f"{previous.text} {current.text}",
         outlets=current.outlets or previous.outlets,
         period=current.period or previous.period,
         recency=current.recency or previous.recency,
     )
+
+
+# A question with this many words of its own stands alone even with a "that" or "it" in it
+# ("Where was the zebra that escaped from the circus found?"); a shorter one ("Who
+# condemned them?") borrows the last question's words.
+STANDALONE_TERMS = 3
+
+
+def _says_enough(text: str) -> bool:
+    return len(content_terms(text)) >= STANDALONE_TERMS
 
 
 class Newsbot:
@@ -131,7 +147,8 @@ class Newsbot:
         """
         timings: dict[str, float] = {}
         started = time.perf_counter()
-        question = check_question(question, self.settings.max_question_chars)
+        # Bytes that aren't UTF-8 (argv, a Slack payload) are read first, then checked.
+        question = check_question(valid_unicode(question), self.settings.max_question_chars)
         tz = self.settings.tz
         generative = self.generative
         # The model's time limit starts at its first call (rewrite or answer) and covers both;
@@ -199,8 +216,26 @@ class Newsbot:
         answer.citations = [
             replace(c, also_ran_in=self.store.also_ran_in(c.article_id)) for c in answer.citations
         ]
-        timings["total_ms"] = _ms(started)
+        mark = time.perf_counter()
+        # Newer coverage and changed figures: only what exists on the as-of day counts.
+        cutoff = parse_query(question, as_of, tz).cutoff
+        answer = CoverageFinder(self.store, self.encoder).add_to(answer, cutoff)
+        answer.timings["coverage_ms"] = _ms(mark)
+        answer.timings["total_ms"] = _ms(started)
         return answer
+
+    def timeline(
+        self, topic: str, *, as_of: date | None = None, limit: int = DEFAULT_LIMIT
+    ) -> Timeline:
+        """The story so far about `topic`, oldest first (bot/timeline.py); `limit` 0: all."""
+        started = time.perf_counter()
+        if not re.search(r"\w", topic):
+            raise QuestionError(TOPIC_NEEDED)
+        topic = check_question(topic, self.settings.max_question_chars)
+        builder = TimelineBuilder(self.store, self.encoder)
+        timeline = builder.build(topic, as_of=as_of, tz=self.settings.tz, limit=limit)
+        timeline.timings["total_ms"] = _ms(started)
+        return timeline
 
 
 def _time_notes(answer: Answer, retrieval: Retrieval, today: date) -> list[str]:
@@ -210,7 +245,8 @@ def _time_notes(answer: Answer, retrieval: Retrieval, today: date) -> list[str]:
     if fit is None or fit.focus is Focus.PLAIN:
         return []
     if not answer.declined:
-        return [freshness_note([c.published for c in answer.citations], fit.as_of, today)]
+        note = freshness_note([c.published for c in answer.citations], fit.as_of, today)
+        return [note] if note else []
     best = retrieval.candidates[0] if retrieval.candidates else None
     if fit.focus is Focus.PERIOD and best is not None and retrieval.query.period is not None:
         article = best.passage.article

@@ -53,8 +53,13 @@ def _zone(name: str) -> tzinfo:
 
 
 def local_day(value: datetime, tz: tzinfo) -> str:
-    """The calendar day of an instant in the newsroom's time zone, as YYYY-MM-DD."""
-    return value.astimezone(tz).date().isoformat()
+    """The calendar day of an instant in the newsroom's time zone, as YYYY-MM-DD; a date
+    at the end of Python's range (which no zone can be applied to) as written, so one odd
+    article never breaks `list` or `stats`."""
+    try:
+        return value.astimezone(tz).date().isoformat()
+    except (OverflowError, ValueError):
+        return value.date().isoformat()
 
 
 def to_iso(value: datetime | None) -> str | None:
@@ -63,3 +68,14 @@ def to_iso(value: datetime | None) -> str | None:
 
 def from_iso(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
+
+
+# English abbreviations whatever the machine's locale (strftime's %b follows the locale).
+_MONTH_ABBR = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def display_day(value: datetime, *, year: bool = True) -> str:
+    """'8 Feb 2018' (or '8 Feb'): the day an article was published, as its dateline says it
+    (in its own time zone), the way a newsroom writes dates."""
+    day = f"{value.day} {_MONTH_ABBR[value.month - 1]}"
+    return f"{day} {value.year}" if year else day

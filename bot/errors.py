@@ -18,6 +18,11 @@ class QuestionError(NewsbotError):
     """
 
 
+class DateRangeError(QuestionError):
+    """A date in a question's filter, a time phrase or --as-of lies outside the years newsbot
+    handles (bot/date_range.py); the message names the date and the range. A usage error."""
+
+
 class ArticleError(NewsbotError):
     """One input could not be read as an article. Other inputs still go through."""
 
@@ -35,6 +40,11 @@ class IndexMissingError(NewsbotError):
 
 class IndexFormatError(NewsbotError):
     """The index on disk was written by another version or with another encoder."""
+
+
+class IndexDamagedError(NewsbotError):
+    """The index's database is damaged (bot/index_health.py): the message names the file,
+    what SQLite said, and what to do (restore it, or rebuild the index by ingesting)."""
 
 
 class IndexBusyError(NewsbotError):

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from bot.answer import cite
 from bot.errors import ModelError
+from bot.instructions import refuse_planted
 from bot.llm import ChatLLM, TokenFn
 from bot.records import DECLINE_TEXT, Answer, Citation, Turn, Verification
 from bot.terms import words
@@ -288,7 +289,7 @@ class GenerativeAnswerer:
                 "sources; this is the quoted answer."
             )
             return replace(
-                extractive,
+                refuse_planted(extractive),  # never the text the model was rejected for
                 model=self.name,
                 notes=[*extractive.notes, fallback],
                 verification=Verification("replaced", raw, removed),

@@ -164,7 +164,11 @@ class EmptyResponse(Exception):
 
 
 class ChatLLM:
-    """A chat model called with a deadline, bounded retries and exponential backoff."""
+    """A chat model called with a deadline, bounded retries and exponential backoff.
+
+    Deadlines are values of `clock` (monotonic seconds) and pauses between tries go through
+    `sleep`; tests pass a fake clock to assert waits exactly.
+    """
 
     def __init__(
         self,
@@ -174,16 +178,20 @@ class ChatLLM:
         timeout: float = 60.0,
         retries: int = 2,
         backoff: float = 0.5,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.model = model
         self.name = name or model_label(model)
         self.timeout = timeout
         self.retries = retries
         self.backoff = backoff
+        self.clock = clock
+        self._sleep = sleep
 
     def deadline(self) -> float:
-        """A `time.monotonic()` value `timeout` seconds from now."""
-        return time.monotonic() + self.timeout
+        """A `clock()` value `timeout` seconds from now."""
+        return self.clock() + self.timeout
 
     def complete(self, messages: Sequence[BaseMessage], *, deadline: float | None = None) -> str:
         return self.stream(messages, deadline=deadline)
@@ -218,9 +226,9 @@ class ChatLLM:
                 if streamed or tries > self.retries or not retryable(exc):
                     raise ModelError(_after(reason, tries)) from exc
                 pause = min(max(self.backoff * 2 ** (tries - 1), retry_after(exc)), 30.0)
-                if time.monotonic() + pause >= deadline:
+                if self.clock() + pause >= deadline:
                     raise ModelError(_after(reason, tries)) from exc
-                time.sleep(pause)
+                self._sleep(pause)
 
     def _attempt(
         self,
@@ -248,7 +256,7 @@ class ChatLLM:
         parts: list[str] = []
         try:
             while True:
-                remaining = deadline - time.monotonic()
+                remaining = deadline - self.clock()
                 if remaining <= 0:
                     raise TimeoutError("no answer within the time limit")
                 try:

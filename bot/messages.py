@@ -27,9 +27,11 @@ def expected(exc: BaseException) -> bool:
 
 def terminal_text(exc: BaseException, *, debug: bool = False) -> str:
     """The line after "Error: " in the CLI and the REPL."""
+    from bot.safe_text import terminal_text as safe  # a file name may carry escape codes
+
     if expected(exc):
-        return str(exc)
-    return f"{type(exc).__name__}: {exc}" + ("" if debug else DEBUG_HINT)
+        return safe(str(exc))
+    return safe(f"{type(exc).__name__}: {exc}") + ("" if debug else DEBUG_HINT)
 
 
 @dataclass(frozen=True)

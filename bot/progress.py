@@ -18,6 +18,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from bot.safe_text import terminal_line
+
 if TYPE_CHECKING:
     from bot.ingest import IngestReport
 
@@ -53,6 +55,14 @@ def eta(done: int, total: int, elapsed: float) -> str:
     left = elapsed / done * (total - done)
     minutes, seconds = divmod(int(left + 0.5), 60)
     return f"{minutes}m{seconds:02d}s" if minutes else f"{seconds}s"
+
+
+def _shown_name(current: str) -> str:
+    """A file's name in the bar: rich markup in it (`[/]`) shown as written, not applied
+    (or failing), and control characters escaped."""
+    from rich.markup import escape
+
+    return escape(terminal_line(Path(current).name)) if current else ""
 
 
 class IngestProgress:
@@ -106,7 +116,7 @@ class IngestProgress:
                 self._task,
                 completed=done,
                 total=total,
-                description=Path(current).name if current else "",
+                description=_shown_name(current),
                 counts=f"{report.added} new · {report.unchanged} same · "
                 f"{len(report.failed)} failed · {report.chunks_embedded} chunks embedded",
             )
@@ -116,7 +126,7 @@ class IngestProgress:
             return
         self._last = now
         elapsed = now - self._started
-        reading = f", reading {Path(current).name}" if current else ""
+        reading = f", reading {terminal_line(Path(current).name)}" if current else ""
         print(
             f"ingest: {done}/{total} sources ({done * 100 // max(total, 1)}%), {counts(report)}, "
             f"{report.chunks_embedded} chunks embedded, {done / max(elapsed, 1e-9):.1f} "

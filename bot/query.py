@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
+from bot.date_range import YEARS, check_day, check_days_back
 from bot.errors import QuestionError
 from bot.time_prior import Focus, TimeFit, asks_for_recent
 
@@ -76,11 +77,21 @@ def _month(year: int, month: int) -> tuple[datetime, datetime]:
     return start, end
 
 
+def _months_before(day: date, months: int) -> date:
+    """The same day `months` calendar months earlier, or that month's last day if shorter."""
+    year, month = divmod(day.year * 12 + day.month - 1 - months, 12)
+    month += 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
 def _parse_day(value: str) -> date:
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):  # well written, but no such day
+            raise QuestionError(f"{value!r} is not a real date") from None
         raise QuestionError(f"can't read the date {value!r}; write it as YYYY-MM-DD") from None
+    return check_day(day)
 
 
 # Time phrases, most specific first. Each returns (start, end, label) given the as-of day.
@@ -108,10 +119,17 @@ def _phrases(today: date) -> list[tuple[re.Pattern[str], object]]:
         return _day(d), _day(d + timedelta(days=1)), f"on {m.group(1).capitalize()} {d.isoformat()}"
 
     def last_n(m: re.Match[str]) -> tuple[datetime, datetime, str]:
+        # The last N units end today and start the day after the same day N units back;
+        # months and years are calendar ones, so leap days and 31-day months count.
         n, unit = int(m.group(1)), m.group(2).lower().rstrip("s")
         days = n * {"day": 1, "week": 7, "month": 30, "year": 365}[unit]
+        check_days_back(today, days, f"“{m.group(0)}”")
+        if unit in ("month", "year"):
+            back = _months_before(today, n * (12 if unit == "year" else 1))
+        else:
+            back = today - timedelta(days=days)
         label = f"in the last {n} {unit}{'s' if n != 1 else ''}"
-        return _day(today - timedelta(days=days - 1)), _day(today + timedelta(days=1)), label
+        return _day(back + timedelta(days=1)), _day(today + timedelta(days=1)), label
 
     fixed = {
         "today": (today, today + timedelta(days=1)),
@@ -136,21 +154,27 @@ def _phrases(today: date) -> list[tuple[re.Pattern[str], object]]:
         return _day(start), _day(end), phrase
 
     return [
-        (re.compile(rf"\b(?:in |during |from )?({_MONTH})\.? (\d{{4}})\b", re.I), month_year),
+        # Years newsbot dates articles in (bot/date_range.py): "in September 1666" is history.
+        (re.compile(rf"\b(?:in |during |from )?({_MONTH})\.? ({YEARS})\b", re.I), month_year),
         (re.compile(r"\b(?:in|during) ((?:19|20)\d{2})\b", re.I), year_only),
         (re.compile(rf"\b(?:{_SPAN_LEAD}) (\d+) (days?|weeks?|months?|years?)\b", re.I), last_n),
         (re.compile(rf"\b(?:at |over |during )?({'|'.join(fixed)})\b", re.I), fixed_phrase),
         (re.compile(rf"\b(?:on |last )({'|'.join(WEEKDAYS)})\b", re.I), weekday),
         # "Friday's record jump", "Monday's vote": the most recent such day too
         (re.compile(rf"\b({'|'.join(WEEKDAYS)})(?:'s|’s)", re.I), weekday),
-        (re.compile(rf"\b(?:in|during) ({_MONTH})\b", re.I), month_only),
+        (re.compile(rf"\b(?:in|during) ({_MONTH})\b(?!\.? \d{{4}})", re.I), month_only),
     ]
 
 
 def parse_query(question: str, as_of: date | datetime | None = None, tz: tzinfo = UTC) -> Query:
     """Pull filters and time phrases out of a question. Days run midnight to midnight in
-    `tz` (the newsroom's time zone), and "today" is `as_of` (default: now)."""
-    today = (as_of.date() if isinstance(as_of, datetime) else as_of) or datetime.now(tz).date()
+    `tz` (the newsroom's time zone), and "today" is `as_of` (default: now); an instant as
+    `as_of` falls on its day in `tz`."""
+    if isinstance(as_of, datetime):
+        today = (as_of.astimezone(tz) if as_of.tzinfo else as_of).date()
+    else:
+        today = as_of or datetime.now(tz).date()
+    check_day(today, f"the as-of date {today.isoformat()}")
     outlets: list[str] = []
     start: datetime | None = None
     end: datetime | None = None

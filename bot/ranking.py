@@ -46,6 +46,9 @@ W_TYPE = 0.2
 W_PASSAGE = 0.05
 W_NAMES = 0.4
 W_TIME = 0.5
+# Share of the question's adjacent word pairs found adjacent in the sentence: a tie-breaker
+# between sentences with the same words in another order.
+W_ORDER = 0.05
 # "How many tonnes…": a sentence whose amounts count something else gets this share of W_TYPE.
 TYPE_UNCOUNTED = 0.5
 # Declining asks another question than ranking: not "which sentence answers best" but
@@ -84,6 +87,7 @@ class Candidate:
     prior: float
     quality: float  # the evidence, time aside
     score: float  # quality and time: what ranking looks at
+    order: float = 0.0  # share of the question's adjacent word pairs adjacent here too
     spans: tuple[Span, ...] = field(default=(), compare=False)
 
 
@@ -123,7 +127,13 @@ def _compound_tail(term: str, word: str) -> bool:
 
 
 def quality(
-    similarity: float, overlap: float, context: float, typed: float, passage: float, names: float
+    similarity: float,
+    overlap: float,
+    context: float,
+    typed: float,
+    passage: float,
+    names: float,
+    order: float = 0.0,
 ) -> float:
     return (
         W_SIMILARITY * similarity
@@ -132,7 +142,14 @@ def quality(
         + W_TYPE * typed
         + W_PASSAGE * passage
         + W_NAMES * names
+        + W_ORDER * order
     )
+
+
+def pairs(terms: Sequence[str]) -> set[tuple[str, str]]:
+    """Adjacent pairs of content terms: word order a bag of words loses ("story 3
+    paragraph 2" is not "story 2 paragraph 3")."""
+    return set(itertools.pairwise(terms))
 
 
 def time_term(prior: float) -> float:
@@ -154,7 +171,9 @@ def score_candidates(
     if not rows:
         return []
     wanted = expected_type(question) if wanted is None else wanted
-    q_terms = set(content_terms(asked_terms_text(question)))
+    q_sequence = content_terms(asked_terms_text(question))
+    q_terms = set(q_sequence)
+    q_pairs = pairs(q_sequence)
     phrases = name_phrases(question)
     name_words = frozenset(stem(w) for n in phrases for w in n.split())
     q_names = [n for n in phrases if " " in n]
@@ -171,7 +190,8 @@ def score_candidates(
         text = body[s.start : s.end]
         if is_question(text):
             continue
-        terms = with_compounds(q_terms, set(content_terms(text)), seen)
+        sequence = content_terms(text)
+        terms = with_compounds(q_terms, set(sequence), seen)
         before = previous.get(s.id)
         context_terms = terms | with_compounds(
             q_terms, set(content_terms(body[before[0] : before[1]] if before else "")), seen
@@ -185,7 +205,8 @@ def score_candidates(
         names = named[p.article.id]
         prior = fit.prior(p.article.published) if fit is not None else 1.0
         typed = _typed(text, spans, wanted, counted)
-        q = quality(sim, overlap, context, typed, passage_score, names)
+        order = len(q_pairs & pairs(sequence)) / len(q_pairs) if q_pairs else 0.0
+        q = quality(sim, overlap, context, typed, passage_score, names, order)
         score = q + (time_term(prior) if fit is not None else 0.0)
         out.append(
             Candidate(
@@ -200,6 +221,7 @@ def score_candidates(
                 prior=prior,
                 quality=q,
                 score=score,
+                order=order,
                 spans=spans,
             )
         )

@@ -18,6 +18,19 @@ class Turn:
 
 
 @dataclass(frozen=True)
+class Coverage:
+    """An article named next to a citation: later coverage of its story (bot/coverage.py)."""
+
+    article_id: int
+    headline: str
+    attribution: str | None
+    published: datetime | None
+    url: str | None
+    source_path: str
+    same_story: bool  # a copy in the cited article's story group (else a close match)
+
+
+@dataclass(frozen=True)
 class Citation:
     """One quoted sentence (or run of adjacent sentences) and where it stands."""
 
@@ -32,6 +45,8 @@ class Citation:
     start: int  # character offsets of the quote in the article body
     end: int
     also_ran_in: tuple[str, ...] = ()  # other outlets that ran the same story
+    # later articles on the same story, up to the as-of day, newest first (at most two)
+    newer_coverage: tuple[Coverage, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -42,6 +57,34 @@ class ShortAnswer:
     marker: int  # the citation whose quote holds it
     start: int  # character offsets in that article's body
     end: int
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A figure as an article states it ("over 100 killed"), verbatim, with its source."""
+
+    text: str  # the verbatim words, qualifier to noun: "over 100 killed"
+    value: float
+    article_id: int
+    headline: str
+    attribution: str | None
+    published: datetime | None
+    url: str | None
+    source_path: str
+    quote: str  # the sentence that states it
+    start: int  # character offsets of `text` in the article body
+    end: int
+
+
+@dataclass(frozen=True)
+class FigureChange:
+    """The answer's figure and a different one for the same thing in a newer or parallel
+    article on the same story (bot/figures.py, bot/coverage.py)."""
+
+    thing: str  # what is counted, as both texts name it: "killed", "people evacuated"
+    cited: Figure  # from the quote of citation `marker`
+    marker: int
+    other: Figure
 
 
 @dataclass(frozen=True)
@@ -85,3 +128,29 @@ class Answer:
     model: str | None = None  # the chat model consulted, if one is configured
     verification: Verification | None = None  # set when a model's answer was checked
     short_answer: ShortAnswer | None = None  # the key fact, when it is a span of a quote
+    figures_differ: FigureChange | None = None  # a newer/parallel figure for the same thing
+    # Retrieved articles, not cited, on the cited stories' topic (bot/coverage.py), best
+    # first; None when not looked for (then every retrieved article not cited counts).
+    related: tuple[int, ...] | None = None
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One dated article (or wire story, once) of a timeline: the sentence that best states
+    what it adds to the story so far, verbatim, and where it stands."""
+
+    citation: Citation  # marker, article, quote and offsets; `also_ran_in` names the copies
+    score: float  # how much it adds: relevance to the topic and novelty (bot/timeline.py)
+
+
+@dataclass
+class Timeline:
+    """What `Newsbot.timeline()` returns: the story so far about a topic, oldest first."""
+
+    topic: str
+    entries: list[TimelineEntry] = field(default_factory=list)
+    found: int = 0  # dated articles (stories) about the topic, before --limit
+    undated: int = 0  # articles about the topic left out for having no date
+    notes: list[str] = field(default_factory=list)
+    search_query: str = ""
+    timings: dict[str, float] = field(default_factory=dict)

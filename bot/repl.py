@@ -7,14 +7,18 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bot.messages import expected, terminal_text
-from bot.records import Answer, Turn
-from bot.render import Emphasis, plain, sources_text, to_text
+from bot.records import Answer, Timeline, Turn
+from bot.render import Emphasis, plain, sources_text, timeline_sources, timeline_text, to_text
+from bot.safe_text import terminal_line, valid_unicode
 
 log = logging.getLogger(__name__)
 
 HELP = """Ask a question about the indexed articles; follow-up questions use the last answer.
 Commands:
-  /sources   full sources of the last answer (quotes, files, links)
+  /sources   full sources of the last answer (quotes, files, links, newer coverage)
+  /timeline TOPIC
+             the story so far: one sentence per dated article, oldest first
+             (filters work as in questions: from:, after:, "in March 2018")
   /new       start a new conversation (forget earlier questions)
   /help      this help
   /quit      leave (also /exit, Ctrl-D)"""
@@ -24,6 +28,7 @@ EMPTY_LINE = "Type a question about the articles, or /help for the commands."
 # ask(question, history) -> Answer; with a `write` function the session also passes
 # on_token=..., which receives a chat model's answer as it arrives.
 AskFn = Callable[..., Answer]
+TimelineFn = Callable[[str], Timeline]  # topic -> the story so far
 QUIT = {"/quit", "/exit", "quit", "exit", ":q"}
 
 
@@ -38,14 +43,17 @@ class ChatSession:
         debug: bool = False,
         write: Callable[[str], None] | None = None,
         strong: Emphasis = plain,
+        timeline: TimelineFn | None = None,
     ) -> None:
         self.ask = ask
+        self.timeline = timeline
         self.print = print_
         self.strong = strong  # how the short answer is marked (bold on a terminal)
         self.write = write  # prints without a newline: streamed text
         self.debug = debug
         self.history: list[Turn] = []
         self.last: Answer | None = None
+        self.last_sources: str | None = None  # /sources of the last answer or timeline
         self.failed = False  # the last question ended in an error (a one-shot exits non-zero)
 
     def handle(self, line: str) -> bool:
@@ -60,12 +68,15 @@ class ChatSession:
         if command in {"/help", "help", "?"}:
             self.print(HELP)
         elif command == "/sources":
-            self.print(sources_text(self.last) if self.last else "No answer yet.")
+            self.print(self.last_sources or "No answer yet.")
+        elif command == "/timeline" or command.startswith("/timeline "):
+            self._timeline(line[len("/timeline") :].strip())
         elif command == "/new":
             self.history.clear()
             self.print("New conversation.")
         elif command.startswith("/"):
-            self.print(f"Unknown command {line.split()[0]}. Type /help for the commands.")
+            shown = terminal_line(line.split()[0])
+            self.print(f"Unknown command {shown}. Type /help for the commands.")
         else:
             self._question(line)
         return True
@@ -93,8 +104,29 @@ class ChatSession:
             return
         self.failed = False
         self.last = answer
+        self.last_sources = sources_text(answer)
         self.history.append(Turn(question, answer.text))
         self.print(after_stream(answer, "".join(streamed), self.strong))
+
+    def _timeline(self, topic: str) -> None:
+        """`/timeline TOPIC`: not a turn of the conversation (follow-ups don't use it)."""
+        if self.timeline is None:
+            self.print("Timelines are not available here.")
+            return
+        if not topic:
+            self.print("Usage: /timeline TOPIC, for example /timeline Riverton transit strike")
+            return
+        self.failed = True
+        try:
+            timeline = self.timeline(topic)
+        except Exception as exc:
+            if not expected(exc):
+                log.exception("timeline failed")
+            self.print(f"Error: {terminal_text(exc, debug=self.debug)}")
+            return
+        self.failed = False
+        self.last_sources = timeline_sources(timeline)
+        self.print(timeline_text(timeline, full_sources=False))
 
 
 def after_stream(answer: Answer, streamed: str, strong: Emphasis = plain) -> str:
@@ -140,8 +172,9 @@ def line_reader(history_file: Path | None, interactive: bool) -> Callable[[], st
     import sys
 
     def read_plain() -> str | None:
-        line = sys.stdin.readline()
-        return line if line else None
+        # Bytes, decoded here: a line that isn't UTF-8 must not end the session.
+        line = sys.stdin.buffer.readline()
+        return valid_unicode(line.decode("utf-8", "surrogateescape")) if line else None
 
     return read_plain
 

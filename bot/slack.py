@@ -26,7 +26,7 @@ from bot.errors import ConfigError
 from bot.feedback import FeedbackStore, Vote
 from bot.index import FeedbackRecords
 from bot.messages import slack_failure
-from bot.records import Answer, Turn
+from bot.records import Answer, Timeline, Turn
 from bot.slack_render import (
     FEEDBACK_DOWN,
     FEEDBACK_UP,
@@ -51,6 +51,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 AskFn = Callable[[str, Sequence[Turn]], Answer]
+TimelineFn = Callable[[str], Timeline]  # topic -> the story so far
 Webhook = Callable[[str], "WebhookClient"]  # response_url -> a client that posts to it
 
 EVENTS_PATH = "/slack/events"
@@ -67,7 +68,8 @@ KEEP_UNVOTED_DAYS = 90  # answers nobody voted on are forgotten after this (butt
 HELP = (
     "Ask me about the paper's articles: mention me with a question, send me a direct "
     "message, or use /ask QUESTION. I answer with sentences quoted from the articles "
-    "and their sources."
+    "and their sources. For the story so far, start with timeline: (timeline: Riverton "
+    "transit strike)."
 )
 USAGE = "Usage: /ask QUESTION, for example /ask Who is the coalition spokesman?"
 SEARCHING = "Searching the articles for: {question}"
@@ -165,15 +167,21 @@ def make_webhook(response_url: str) -> WebhookClient:
 class SeenEvents:
     """Event keys seen recently, so a redelivered event is answered once."""
 
-    def __init__(self, ttl: float = 3600.0, max_size: int = 10_000) -> None:
+    def __init__(
+        self,
+        ttl: float = 3600.0,
+        max_size: int = 10_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.ttl = ttl
         self.max_size = max_size
+        self._clock = clock
         self._seen: OrderedDict[str, float] = OrderedDict()
         self._lock = threading.Lock()
 
     def first_time(self, keys: Iterable[str]) -> bool:
         """Record the keys; False if any of them was seen within the TTL."""
-        now = time.monotonic()
+        now = self._clock()
         keys = list(keys)
         with self._lock:
             while self._seen and (
@@ -322,8 +330,10 @@ class SlackFront:
         pacer: ChannelPacer,
         answers: Executor,
         webhook: Webhook = make_webhook,
+        timeline_fn: TimelineFn | None = None,
     ) -> None:
         self.ask_fn = ask_fn
+        self.timeline_fn = timeline_fn
         self.client = client
         self.feedback = feedback
         self.access = access
@@ -424,7 +434,7 @@ class SlackFront:
         try:
             started = time.perf_counter()
             history = self._history(asked, me)
-            answer = self.ask_fn(asked.text, history)
+            answer = self._reply(asked.text, history)
             answer_id = self.feedback.record_answer(answer, user=asked.user, channel=asked.channel)
             for message in answer_messages(answer, answer_id=answer_id):
                 self._post(asked.channel, message, asked.reply_ts)
@@ -440,6 +450,16 @@ class SlackFront:
             self._post_failure(asked.channel, asked.reply_ts, exc)
         finally:
             self._react("reactions_remove", asked)
+
+    def _reply(self, text: str, history: Sequence[Turn]) -> Answer:
+        """The answer to a question, or for "timeline: TOPIC" the story so far (in an
+        answer's shape, so votes and "Share in channel" work the same)."""
+        from bot.timeline import as_answer, timeline_topic
+
+        topic = timeline_topic(text)
+        if topic is not None and self.timeline_fn is not None:
+            return as_answer(self.timeline_fn(topic))
+        return self.ask_fn(text, history)
 
     def _refuse(self, asked: Asked, text: str) -> None:
         message = notice(text)
@@ -537,7 +557,7 @@ class SlackFront:
         channel = command.get("channel_id", "")
         url = command.get("response_url", "")
         try:
-            answer = self.ask_fn(question_text(question, None), ())
+            answer = self._reply(question_text(question, None), ())
             answer_id = self.feedback.record_answer(
                 answer, user=command.get("user_id", ""), channel=channel
             )
@@ -717,8 +737,13 @@ def create_app(
     feedback: FeedbackRecords,
     post_interval: float = 1.0,
     answer_threads: int = ANSWER_THREADS,
+    timeline_fn: TimelineFn | None = None,
+    pacer: ChannelPacer | None = None,
 ) -> App:
-    """The bolt app. Calls auth.test once (bolt's token check) to learn the bot's own IDs."""
+    """The bolt app. Calls auth.test once (bolt's token check) to learn the bot's own IDs.
+
+    Posts in a channel are paced `post_interval` seconds apart, or by `pacer` when given.
+    """
     from slack_bolt import App
     from slack_bolt.error import BoltError
     from slack_sdk.errors import SlackApiError
@@ -745,8 +770,9 @@ def create_app(
         client,
         feedback,
         Access.from_settings(settings),
-        ChannelPacer(post_interval),
+        pacer or ChannelPacer(post_interval),
         answers=ThreadPoolExecutor(answer_threads, "newsbot-answer"),
+        timeline_fn=timeline_fn,
     ).register(app)
     return app
 
@@ -803,6 +829,7 @@ def run(
     port: int = 3000,
     announce: Callable[[str], None] = log.info,
     feedback_records: FeedbackRecords | None = None,
+    timeline_fn: TimelineFn | None = None,
 ) -> None:
     """`newsbot slack`: build the app and serve until interrupted (Ctrl-C or SIGTERM).
     Answers and votes go to `feedback_records` (the index's), else the feedback file."""
@@ -815,7 +842,9 @@ def run(
     with records as feedback:
         pruned = feedback.prune(older_than_days=KEEP_UNVOTED_DAYS)
         log.info("feedback: %s (forgot %d unvoted answers)", settings.feedback_path, pruned)
-        app = create_app(ask_fn, client=client, settings=settings, feedback=feedback)
+        app = create_app(
+            ask_fn, client=client, settings=settings, feedback=feedback, timeline_fn=timeline_fn
+        )
         if http:
             server = serve_http(app, host=host, port=port)
             announce(f"newsbot is listening for Slack on http://{host}:{port}{EVENTS_PATH}")

@@ -14,8 +14,15 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from bot.records import Answer, Citation, RetrievedArticle
-from bot.render import byline, short_answer_at
+from bot.records import Answer, Citation, Coverage, RetrievedArticle
+from bot.render import (
+    byline,
+    figures_line,
+    listed_meta,
+    newer_coverage_shown,
+    related_coverage,
+    short_answer_at,
+)
 
 # Slack's documented limits (Block Kit reference, chat.postMessage).
 MAX_BLOCKS = 50
@@ -202,7 +209,7 @@ def _context(lines: list[str]) -> list[Block]:
 
 
 def source_mrkdwn(item: Citation | RetrievedArticle, label: str) -> str:
-    """`*[1]* <url|Headline> · Reuters · 2018-02-08`, every part escaped, within Slack's limit.
+    """`*[1]* Reuters · 8 Feb 2018 — <url|Headline>`, every part escaped, within Slack's limit.
 
     A link that would push the line over the limit is dropped (the headline stays): one
     odd URL must not cost the whole answer an `invalid_blocks`.
@@ -217,7 +224,7 @@ def _source_line(item: Citation | RetrievedArticle, label: str, *, linked: bool)
     headline = shorten(item.headline, MAX_HEADLINE_CHARS)
     shown = link(item.url if linked else None, headline)
     meta = shorten(byline(item), MAX_META_CHARS)
-    line = f"*{label}* {shown}" + (f" · {literal(meta)}" if meta else "")
+    line = f"*{label}* {literal(meta)} — {shown}"
     if isinstance(item, Citation) and item.also_ran_in:
         also = shorten(", ".join(item.also_ran_in), MAX_META_CHARS)
         line += f" (also ran in {literal(also)})"
@@ -265,6 +272,8 @@ def answer_messages(
         head = _context([f"{who}: {literal(shorten(answer.question, 2000))}"])  # shown_question
     body = [_section(part) for part in split_mrkdwn(answer_mrkdwn(answer), MAX_SECTION_CHARS)]
     tail: list[Block] = []
+    if answer.figures_differ is not None and not answer.declined:
+        tail += _context([figures_mrkdwn(answer)])
     if answer.notes:
         notes = [fit(literal(shorten(note, 2900)), MAX_SECTION_CHARS - 2) for note in answer.notes]
         tail += _context([f"_{note}_" for note in notes])
@@ -273,9 +282,40 @@ def answer_messages(
         tail += _context(["*Closest articles:*", *lines])
     elif answer.citations:
         tail += _context([source_mrkdwn(c, f"[{c.marker}]") for c in answer.citations])
+        tail += _context([coverage_mrkdwn(answer, m, n) for m, n in newer_coverage_shown(answer)])
+        tail += related_block(answer)
     if answer_id:
         tail.append(actions_block(answer_id, share=share))
     return pack(head, body, tail)
+
+
+def figures_mrkdwn(answer: Answer) -> str:
+    """`*Figures differ:* over 100 killed (AP, 8 Feb) → 150 killed (Reuters, 9 Feb)`."""
+    assert answer.figures_differ is not None
+    line = figures_line(answer.figures_differ).removeprefix("Figures differ: ")
+    return fit("*Figures differ:* " + literal(shorten(line, 2 * MAX_HEADLINE_CHARS)))
+
+
+def coverage_mrkdwn(answer: Answer, marker: int, n: Coverage) -> str:
+    """`*Newer coverage:* <url|Headline> — Reuters, 9 Feb 2018` (escaped, linked)."""
+    label = f"Newer coverage than [{marker}]" if len(answer.citations) > 1 else "Newer coverage"
+    return fit(f"*{label}:* {_listed_mrkdwn(n)}")
+
+
+def related_block(answer: Answer) -> list[Block]:
+    """The retrieved articles the answer doesn't use, collapsed into one small context
+    block under the sources (at most three)."""
+    related = related_coverage(answer)
+    if not related:
+        return []
+    items = " · ".join(_listed_mrkdwn(r) for r in related)
+    return _context([f"*Related coverage:* {items}"])
+
+
+def _listed_mrkdwn(item: RetrievedArticle | Coverage) -> str:
+    headline = shorten(item.headline, MAX_HEADLINE_CHARS)
+    meta = shorten(listed_meta(item), MAX_META_CHARS)
+    return f"{link(item.url, headline)} — {literal(meta)}"
 
 
 def answer_mrkdwn(answer: Answer) -> str:

@@ -122,11 +122,12 @@ def age_phrase(days: int) -> str:
     return f"{days} days"
 
 
-def freshness_note(published: list[datetime | None], as_of: date, today: date) -> str:
-    """How recent the newest of the sources is, for a question about a time."""
+def freshness_note(published: list[datetime | None], as_of: date, today: date) -> str | None:
+    """How recent the newest of the sources is, for a question about a time; None when no
+    source is dated (their citations say so)."""
     dated = [p for p in published if p is not None]
     if not dated:
-        return "The sources are undated."
+        return None
     newest = max(dated).date()
     age = age_phrase((as_of - newest).days)
     if age == "the same day":

@@ -110,8 +110,8 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Result
     monkeypatch.chdir(tmp_path)  # no stray .env; relative paths land in tmp_path
     runner = CliRunner()
 
-    def invoke(*args: str, input: str | None = None) -> Result:
-        return runner.invoke(app, list(args), input=input)
+    def invoke(*args: str, input: str | None = None, **options: object) -> Result:
+        return runner.invoke(app, list(args), input=input, **options)  # type: ignore[arg-type]
 
     return invoke
 

@@ -139,3 +139,10 @@ def test_an_amount_keeps_its_unit_and_says_what_it_counts() -> None:
     assert [s.text for s in spans] == ["3,100 tonnes", "120"]
     assert counts(text, spans[0], "tonn") and not counts(text, spans[1], "tonn")
     assert counts(text, spans[1], "grower")  # the word after the number
+
+
+def test_a_bare_count_may_count_what_was_asked() -> None:
+    text = "A total of 39 are confirmed dead, and half of the blossoms were lost."
+    spans = answer_spans(text, AnswerType.NUMBER, "How many people died?")
+    assert [s.text for s in spans] == ["39", "half"]
+    assert counts(text, spans[0], "peopl") and not counts(text, spans[1], "peopl")

@@ -64,7 +64,7 @@ def test_ask_prints_answer_and_sources(run, news: Path) -> None:  # type: ignore
     result = run("ask", "When did the mayor resign?")
     assert result.exit_code == 0, result.output
     assert result.output.startswith("The mayor resigned on Monday.")
-    assert "[1] Mayor resigns — Gazette · 2018-02-05" in result.output
+    assert "[1] Gazette · 5 Feb 2018 — Mayor resigns" in result.output
     assert "https://gazette.example/mayor" in result.output
     assert "news/mayor.txt" in result.output
 

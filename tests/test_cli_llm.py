@@ -78,7 +78,7 @@ def test_chat_streams_then_prints_the_verified_answer(run) -> None:  # type: ign
     assert (
         BAD + "\n\nVerified answer:\n" + GOOD + "\n\nVerification removed 2 of 3" in result.output
     )
-    assert "Sources:\n[1] Mayor resigns — Gazette · 2018-02-05" in result.output
+    assert "Sources:\n[1] Gazette · 5 Feb 2018 — Mayor resigns" in result.output
 
 
 def test_environment_model_and_llm_none(run, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
@@ -134,7 +134,9 @@ def test_a_garbled_stream_is_not_called_empty(run, reply: Reply, reason: str) ->
 
 
 def test_llm_timeout_option_bounds_a_silent_server(run) -> None:  # type: ignore[no-untyped-def]
-    with LLMServer(Reply(GOOD, delay=5)) as server:
+    # The server would answer after 30 s; the 0.5 s limit must cut it off long before that,
+    # with room to spare on a loaded machine.
+    with LLMServer(Reply(GOOD, delay=30)) as server:
         started = time.monotonic()
         result = run(
             "ask",
@@ -149,7 +151,7 @@ def test_llm_timeout_option_bounds_a_silent_server(run) -> None:  # type: ignore
         elapsed = time.monotonic() - started
     assert result.exit_code == 0, result.output
     assert "was unavailable (timed out); this is the quoted answer." in result.output
-    assert elapsed < 3
+    assert elapsed < 15
 
 
 def test_a_missing_provider_package_is_a_clear_error(run) -> None:  # type: ignore[no-untyped-def]

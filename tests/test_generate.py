@@ -322,9 +322,9 @@ class SlowFirstSearch(FakeEncoder):
 def test_the_model_time_limit_starts_at_the_model_not_at_the_question(
     settings: Settings, indexed: IndexReader
 ) -> None:
-    slow = SlowFirstSearch(1.0)  # the search takes longer than the model is allowed
+    slow = SlowFirstSearch(3.0)  # the search takes longer than the model is allowed
     model = ScriptedChatModel(script=["The mayor resigned on Monday [1]."])
-    bot = bot_with(settings, indexed, slow, model, llm_timeout=0.5)
+    bot = bot_with(settings, indexed, slow, model, llm_timeout=2.0)
     answer = bot.ask("When did the mayor resign?")
     assert len(model.calls) == 1 and answer.answered_by == "scripted:scripted", answer.notes
     assert answer.text == "The mayor resigned on Monday [1]."
@@ -336,11 +336,11 @@ def test_one_time_limit_covers_the_rewrite_and_the_answer_but_not_the_search_bet
     history = [Turn("Who resigned?", "The mayor. [1]")]
     script = ["When did the mayor resign?", "The mayor resigned on Monday [1]."]
     fast = ScriptedChatModel(script=list(script))
-    bot = bot_with(settings, indexed, SlowFirstSearch(1.0), fast, llm_timeout=0.5)
+    bot = bot_with(settings, indexed, SlowFirstSearch(3.0), fast, llm_timeout=2.0)
     assert bot.ask("When did she resign?", history=history).answered_by == "scripted:scripted"
-    # 0.4 s for the rewrite and 0.6 s for the answer: each alone is within 0.8 s, not both.
-    slow = ScriptedChatModel(script=list(script), token_delay=0.1)
-    bot = bot_with(settings, indexed, SlowFirstSearch(0), slow, llm_timeout=0.8)
+    # 1.0 s for the rewrite and 1.2 s for the answer: each alone is within 1.6 s, not both.
+    slow = ScriptedChatModel(script=list(script), token_delay=0.2)
+    bot = bot_with(settings, indexed, SlowFirstSearch(0), slow, llm_timeout=1.6)
     answer = bot.ask("When did she resign?", history=history)
     assert len(slow.calls) == 2 and answer.answered_by == "extractive"
     assert answer.notes[-1].endswith("was unavailable (timed out); this is the quoted answer.")

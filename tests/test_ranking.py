@@ -22,6 +22,7 @@ from bot.ranking import (
     W_TYPE,
     decision_score,
     overlap_score,
+    pairs,
     score_candidates,
     with_compounds,
 )
@@ -267,3 +268,11 @@ def test_a_question_word_matches_the_tail_of_a_compound(
     q = set(content_terms(question))
     terms = with_compounds(q, set(content_terms(sentence)))
     assert overlap_score(q, terms, lambda _: 1.0) == pytest.approx(share)
+
+
+def test_word_order_breaks_a_tie_between_the_same_words() -> None:
+    q = content_terms("What does story 3 paragraph 2 report?")
+    right = content_terms("Story 3 paragraph 2 reports the event.")
+    swapped = content_terms("Story 2 paragraph 3 reports the event.")
+    assert set(right) == set(swapped)  # a bag of words can't tell them apart
+    assert pairs(q) <= pairs(right) and not pairs(q) & pairs(swapped)

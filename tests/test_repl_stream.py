@@ -46,7 +46,9 @@ def model_answer(text: str, outcome: str, notes: Sequence[str] = ()) -> Answer:
 def test_a_verified_stream_is_followed_by_its_sources_only() -> None:
     raw = "The mayor resigned on Monday [1]."
     out = session_output(streaming_ask(raw, model_answer(raw, "passed")), "Who resigned?")
-    assert out == ("The mayor resigned on Monday [1]. \n\nSources:\n[1] Mayor resigns — Gazette\n")
+    assert out == (
+        "The mayor resigned on Monday [1]. \n\nSources:\n[1] Gazette · undated — Mayor resigns\n"
+    )
 
 
 def test_a_changed_answer_is_printed_again_verified() -> None:
@@ -62,7 +64,7 @@ def test_a_changed_answer_is_printed_again_verified() -> None:
         "Verified answer:\n"
         "The mayor resigned on Monday [1].\n\n"
         "Verification removed 1 of 2 sentences of the model's answer: cites [3], ...\n\n"
-        "Sources:\n[1] Mayor resigns — Gazette\n"
+        "Sources:\n[1] Gazette · undated — Mayor resigns\n"
     )
 
 
@@ -82,7 +84,7 @@ def test_history_keeps_the_verified_text() -> None:
 def test_nothing_streamed_prints_the_answer_as_before() -> None:
     extractive = Answer("q", "The mayor resigned on Monday. [1]", False, [CITATION])
     assert after_stream(extractive, "") == (
-        "The mayor resigned on Monday. [1]\n\nSources:\n[1] Mayor resigns — Gazette"
+        "The mayor resigned on Monday. [1]\n\nSources:\n[1] Gazette · undated — Mayor resigns"
     )
 
 
@@ -91,7 +93,7 @@ def test_renumbered_citations_are_shown_again_with_a_note() -> None:
     final = model_answer("The mayor resigned on Monday [1].", "edited", [note])
     assert after_stream(final, "The mayor resigned on Monday [2].") == (
         "\n\nVerified answer:\nThe mayor resigned on Monday [1].\n\n"
-        f"{note}\n\nSources:\n[1] Mayor resigns — Gazette"
+        f"{note}\n\nSources:\n[1] Gazette · undated — Mayor resigns"
     )
 
 
@@ -117,7 +119,7 @@ def test_a_model_failing_mid_stream_is_followed_by_the_quoted_answer() -> None:
     assert out == (
         "The mayor \n\nQuoted answer:\nThe mayor resigned on Monday. [1]\n\n"
         "The model (m) was unavailable (connection failed); this is the quoted answer.\n\n"
-        "Sources:\n[1] Mayor resigns — Gazette\n"
+        "Sources:\n[1] Gazette · undated — Mayor resigns\n"
     )
 
 

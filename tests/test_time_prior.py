@@ -8,7 +8,7 @@ import pytest
 
 from bot import time_prior as tp
 from bot.query import parse_query
-from bot.time_prior import Focus, TimeFit, asks_for_recent
+from bot.time_prior import Focus, TimeFit, asks_for_recent, freshness_note
 
 AS_OF = date(2024, 3, 15)  # a Friday
 
@@ -96,3 +96,12 @@ def test_a_bare_year_ranks_and_stays_in_the_search_text() -> None:
 
 def test_the_as_of_cutoff_is_the_end_of_the_as_of_day() -> None:
     assert parse_query("storm damage", AS_OF).cutoff == at("2024-03-16")
+
+
+def test_freshness_note_says_how_old_the_newest_source_is() -> None:
+    older, newer = datetime(2018, 2, 1, tzinfo=UTC), datetime(2018, 2, 20, tzinfo=UTC)
+    note = freshness_note([older, None, newer], date(2018, 2, 27), date(2026, 12, 1))
+    assert note == "Newest source published 2018-02-20 (7 days before 2018-02-27)."
+    today = freshness_note([newer], date(2018, 3, 6), date(2018, 3, 6))
+    assert today == "Newest source published 2018-02-20 (2 weeks ago)."
+    assert freshness_note([None], date(2018, 2, 27), date(2018, 2, 27)) is None

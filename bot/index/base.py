@@ -114,6 +114,10 @@ class IndexReader(Protocol):
         """Where else a story ran: the other copies' outlets (or credits, or file names),
         oldest first, without the article's own."""
 
+    def story_articles(self, article_id: int) -> list[int]:
+        """The other articles of its story group (copies and updates of one wire story),
+        oldest first, undated last; empty when it stands alone or is not in the index."""
+
     # -- the archive commands
     def listing(self) -> list[ListedArticle]:
         """Every article without its body, newest first (undated last)."""

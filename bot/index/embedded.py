@@ -25,12 +25,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from bot import vectors
+from bot import index_health, vectors
 from bot.dates import from_iso
-from bot.errors import IndexBusyError
+from bot.errors import IndexBusyError, IndexFormatError
 from bot.index import derived
 from bot.index.base import COUNTED, Hits, IndexInfo, TermStats, chunked
-from bot.index.embedded_schema import LOCK_NAME, open_database
+from bot.index.embedded_schema import DB_NAME, LOCK_NAME, open_database
 from bot.index.rows import ArticleRow, ChunkRow, ListedArticle, SentenceRow, attribution
 from bot.lexical import LexicalIndex
 
@@ -96,7 +96,7 @@ class EmbeddedIndex:
 
     # -- search structures -----------------------------------------------------------
     def _rows(self, sql: str, params: Sequence[object] = ()) -> list[tuple]:
-        with self._lock:
+        with self._lock, index_health.database_errors(self.directory / DB_NAME):
             return self._conn.execute(sql, params).fetchall()
 
     def generation(self) -> int:
@@ -122,20 +122,24 @@ class EmbeddedIndex:
         with self._lock:
             generation = self.generation()
             if generation != self._lexical_generation:
-                try:
-                    self._lexical = LexicalIndex.load(self.lexical_path(generation))
-                except FileNotFoundError:
-                    if generation:
-                        log.warning("%s is missing; rebuilding it", self.lexical_path(generation))
-                    self._lexical = derived.build_lexical(self._conn, self._lock)
+                # Checked against what the commit recorded; rebuilt when missing or damaged.
+                self._lexical = index_health.load_lexical(
+                    self.lexical_path(generation), generation, self._rows, self.build_lexical
+                )
                 self._lexical_generation = generation
             assert self._lexical is not None
             return self._lexical
 
     def load_vectors(self, generation: int) -> vectors.Index:
         for _ in range(3):
-            try:
-                return vectors.load(self.vector_path(generation))
+            try:  # checked against what the commit recorded; rebuilt when damaged
+                return index_health.load_vectors(
+                    self.vector_path(generation),
+                    generation,
+                    self.dim,
+                    self._rows,
+                    self.build_vectors,
+                )[0]
             except FileNotFoundError:
                 newer = self.generation()
                 if newer == generation:
@@ -145,6 +149,10 @@ class EmbeddedIndex:
             return vectors.new_index(self.dim)
         log.warning("%s is missing; rebuilding it from the database", self.vector_path(generation))
         return self.build_vectors()
+
+    def build_lexical(self) -> LexicalIndex:
+        """A fresh BM25 index from the terms stored in SQLite."""
+        return derived.build_lexical(self._conn, self._lock)
 
     def build_vectors(self, kind: str | None = None) -> vectors.Index:
         """A fresh FAISS index from the vectors stored in SQLite (no re-embedding), of the
@@ -262,9 +270,11 @@ class EmbeddedIndex:
         params: list[object] = []
         if outlets:
             ors = []
-            for outlet in outlets:
-                ors.append("(lower(a.outlet) LIKE ? OR lower(a.credits) LIKE ?)")
-                params += [f"%{outlet.lower()}%"] * 2
+            for outlet in outlets:  # matched literally: `from:%` is not a wildcard
+                ors.append(
+                    r"(lower(a.outlet) LIKE ? ESCAPE '\' OR lower(a.credits) LIKE ? ESCAPE '\')"
+                )
+                params += [f"%{like_literal(outlet.lower())}%"] * 2
             where.append("(" + " OR ".join(ors) + ")")
         window: list[str] = []
         if start is not None:
@@ -334,6 +344,16 @@ class EmbeddedIndex:
                 names.setdefault(name)
         return tuple(names)
 
+    def story_articles(self, article_id: int) -> list[int]:
+        rows = self._rows(
+            "SELECT o.article_id FROM article_meta m JOIN article_meta o "
+            "ON o.story_id = m.story_id AND o.article_id != m.article_id "
+            "JOIN articles a ON a.id = o.article_id WHERE m.article_id = ? "
+            "ORDER BY a.published_ts IS NULL, a.published_ts, a.id",
+            (article_id,),
+        )
+        return [r[0] for r in rows]
+
     def _first_source_name(self, article_id: int) -> str | None:
         rows = self._rows(
             "SELECT path FROM sources WHERE article_id=? ORDER BY rowid LIMIT 1", (article_id,)
@@ -386,9 +406,15 @@ class EmbeddedIndex:
                 f"Another ingest is writing to {self.directory}/ right now. "
                 "Wait for it to finish, or pass --wait SECONDS to queue behind it."
             ) from None
+        except OSError as exc:  # a read-only directory or volume: answering still works
+            raise IndexFormatError(
+                f"cannot write to {self.directory}/ ({exc.strerror or exc}); ingest and rm "
+                "need write access to the index directory"
+            ) from None
         writer = EmbeddedWriter(self)
         try:
-            yield writer
+            with index_health.database_errors(self.directory / DB_NAME):
+                yield writer
         finally:
             writer.rollback()
             lock.release()
@@ -397,6 +423,11 @@ class EmbeddedIndex:
         from bot.feedback import FeedbackStore
 
         return FeedbackStore(self.feedback_path)
+
+
+def like_literal(text: str) -> str:
+    """`text` for a LIKE pattern with ESCAPE '\\': `%` and `_` mean themselves."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def sort_listing(listed: list[ListedArticle]) -> list[ListedArticle]:

@@ -142,10 +142,14 @@ def open_database(
         if fingerprint is None or dim is None:
             raise ValueError("creating an index needs the encoder fingerprint and dim")
         create(directory, fingerprint, dim)
+    from bot import index_health
+
     try:
-        conn = connect(db)
+        conn = index_health.connect(db, connect)  # read-only where it must be
         meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
     except sqlite3.DatabaseError as exc:
+        if index_health.is_damage(exc):
+            raise index_health.damaged(db, exc) from exc
         raise IndexFormatError(f"{db} is not a newsbot index ({exc})") from exc
     if int(meta.get("format_version", -1)) != FORMAT_VERSION:
         conn.close()

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from bot import vectors
+from bot import index_health, vectors
 from bot.articles import Article
 from bot.chunking import Chunk
 from bot.dates import to_iso
@@ -36,13 +36,19 @@ class EmbeddedWriter:
         self.base_generation = index.generation()
         # A private copy: readers keep searching the committed index meanwhile.
         try:
-            self.index = vectors.load(index.vector_path(self.base_generation))
+            self.index, damage = index_health.load_vectors(
+                index.vector_path(self.base_generation),
+                self.base_generation,
+                index.dim,
+                self._q,
+                index.build_vectors,
+            )
         except FileNotFoundError:
-            self.index = index.load_vectors(self.base_generation)
+            self.index, damage = index.load_vectors(self.base_generation), None
         self._removed_chunks: list[int] = []
         self._new_file: Path | None = None
         self._new_lexical: Path | None = None
-        self.changed = False
+        self.changed = damage is not None  # a damaged file is replaced by this commit
         self._done = False
 
     def _q(self, sql: str, params: Sequence[object] = ()) -> list[tuple]:
@@ -250,7 +256,11 @@ class EmbeddedWriter:
         self._new_file = self.store.vector_path(generation)
         vectors.save(self.index, self._new_file)
         self._new_lexical = self.store.lexical_path(generation)
-        derived.build_lexical(self.conn).save(self._new_lexical)
+        lexical = derived.build_lexical(self.conn)
+        lexical.save(self._new_lexical)
+        index_health.record_derived(
+            self.conn, generation, self._new_file, self.index, self._new_lexical, lexical.n
+        )
         self.conn.execute("UPDATE meta SET value=? WHERE key='generation'", (str(generation),))
         self.conn.execute("COMMIT")  # the moment the new generation exists
         self._done = True

@@ -488,6 +488,15 @@ class PostgresIndex:
                 names.setdefault(name)
         return tuple(names)
 
+    def story_articles(self, article_id: int) -> list[int]:
+        rows = self._read(
+            "SELECT o.id FROM articles m JOIN articles o ON o.story_id = m.story_id "
+            "AND o.id != m.id WHERE m.id = %s "
+            "ORDER BY o.published_at IS NULL, o.published_at, o.id",
+            (article_id,),
+        )
+        return [r[0] for r in rows]
+
     def listing(self) -> list[ListedArticle]:
         rows = self._read(
             "SELECT a.id, a.headline, a.outlet, a.credits, a.byline, a.published, a.url, "

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import glob
+import logging
 import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -20,6 +21,8 @@ from pathlib import Path
 from bot.articles import Article
 from bot.errors import ArticleError
 from bot.loaders.jsonfeed import FieldMap
+
+log = logging.getLogger(__name__)
 
 STDIN = "-"  # read JSON Lines from standard input
 STDIN_KEY = "<stdin>"  # how the index knows what came from standard input
@@ -66,26 +69,55 @@ def expand_paths(paths: Iterable[str]) -> tuple[list[Path], list[ArticleError]]:
     files: list[Path] = []
     errors: list[ArticleError] = []
     for raw in paths:
-        matches = sorted(glob.glob(raw, recursive=True)) if glob.has_magic(raw) else [raw]
+        pattern = glob.has_magic(raw)
+        matches = sorted(glob.glob(raw, recursive=True)) if pattern else [raw]
         if not matches:
             errors.append(ArticleError(raw, "no file matches this pattern"))
         for match in matches:
             path = Path(match)
+            # The folder the user gave: a directory, or where a pattern starts. A symbolic
+            # link found inside it that leads out of it is not read (an archive can't make
+            # /etc/passwd answerable); a file named on the command line is read as named.
+            root = _pattern_root(raw) if pattern else path
             if path.is_dir():
-                files.extend(_walk(path))
-            elif path.is_file():
+                files.extend(_walk(path, root))
+            elif path.is_file() and (not pattern or _inside(path, root)):
                 files.append(path)
-            else:
+            elif not path.is_file():
                 errors.append(ArticleError(raw, "no such file or directory"))
     return _unique(files), errors
 
 
-def _walk(folder: Path) -> list[Path]:
+def _walk(folder: Path, root: Path) -> list[Path]:
     found = []
-    for root, dirs, names in os.walk(folder):
+    for here, dirs, names in os.walk(folder):
         dirs[:] = [d for d in dirs if not d.startswith(".")]  # never descend into .git
-        found += [p for p in (Path(root, n) for n in names) if _is_article_file(p)]
+        found += [
+            p for p in (Path(here, n) for n in names) if _is_article_file(p) and _inside(p, root)
+        ]
     return sorted(found)
+
+
+def _inside(path: Path, root: Path) -> bool:
+    """Whether `path`, its links followed, stays inside `root`; a note says when not."""
+    target, top = path.resolve(), root.resolve()
+    if target.is_relative_to(top):
+        return True
+    log.warning(
+        "skipped %s: a symbolic link to %s, outside %s/", path, target, root.as_posix().rstrip("/")
+    )
+    return False
+
+
+def _pattern_root(pattern: str) -> Path:
+    """The folder a glob pattern starts in: its parts before the first wildcard."""
+    parts = Path(pattern).parts
+    fixed = []
+    for part in parts[:-1]:
+        if glob.has_magic(part):
+            break
+        fixed.append(part)
+    return Path(*fixed) if fixed else Path(".")
 
 
 def _is_article_file(path: Path) -> bool:
@@ -124,6 +156,8 @@ def load_source(source: str, data: bytes, options: LoadOptions | None = None) ->
     """Parse one source's bytes. Raises ArticleError when the source as a whole is
     unusable; items that fail inside a multi-article source come back in `errors`
     (each with its own reason and line), next to the articles that were read."""
+    from bot.date_range import dated_within_range
+
     options = options or LoadOptions()
     kind = format_of(source, data)
     if kind in ("json", "jsonl", "feed"):
@@ -132,8 +166,9 @@ def load_source(source: str, data: bytes, options: LoadOptions | None = None) ->
         if not articles and len(errors) == 1:
             raise errors[0]
         additive = kind == "feed" or source in (STDIN, STDIN_KEY)
-        return Loaded(articles, errors, additive=additive)
-    return Loaded([_SINGLE[kind](source, data)])
+        # A date outside 1800-2200 is stored as unknown, with a warning (bot/date_range.py).
+        return Loaded([dated_within_range(a) for a in articles], errors, additive=additive)
+    return Loaded([dated_within_range(_SINGLE[kind](source, data))])
 
 
 def load_articles(source: str, data: bytes) -> Iterator[Article]:

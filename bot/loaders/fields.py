@@ -13,6 +13,7 @@ from bot.articles import Article
 from bot.dates import parse_date
 from bot.errors import ArticleError
 from bot.loaders.text import CREDIT_ITEM, CREDITS, PARAGRAPH_BREAK, is_caption
+from bot.safe_text import strip_controls
 
 MAX_DATE_CHARS = 80  # longer "dates" are not dates; dateparser would only waste time on them
 HEADLINE_FALLBACK_WORDS = 14
@@ -31,7 +32,7 @@ def text_value(value: Any) -> str | None:
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, str):
-        text = " ".join(value.split())
+        text = " ".join(strip_controls(value).split())
         return text or None
     if isinstance(value, int | float):
         return str(value)
@@ -90,12 +91,17 @@ def looks_like_html(text: str) -> bool:
 
 
 def html_paragraphs(fragment: str) -> tuple[list[str], list[str]]:
-    """Paragraphs and figure captions of an HTML fragment (a feed entry, a JSON field)."""
+    """Paragraphs and figure captions of an HTML fragment (a feed entry, a JSON field).
+    Raises ArticleError (without a source: the caller names the item) when it nests too
+    deep to parse in good time."""
     import lxml.html
     from lxml import etree
 
+    from bot.loaders.markup import check_depth, drop_control_refs
+
+    check_depth("", fragment)
     try:
-        root = lxml.html.fragment_fromstring(fragment, create_parent="div")
+        root = lxml.html.fragment_fromstring(drop_control_refs(fragment), create_parent="div")
     except (etree.ParserError, ValueError):
         return [], []
     for bad in root.xpath("//script|//style|//noscript"):
@@ -139,8 +145,13 @@ def build_article(
     **fields: Any,
 ) -> Article:
     """An Article from extracted parts. Short non-sentence lines become captions (kept,
-    never quoted), a trailing `[AP] [Reuters]` line becomes credits; no body is an error."""
-    paragraphs = [p for p in paragraphs if p.strip()]
+    never quoted), a trailing `[AP] [Reuters]` line becomes credits; no body is an error.
+    Control characters and escape sequences are taken out of every text (JSON `\\u001b`,
+    HTML and XML character references and Markdown entities decode to them)."""
+    paragraphs = [p for p in (strip_controls(p).strip() for p in paragraphs) if p]
+    captions = [c for c in (text_value(c) for c in captions) if c]
+    credits = [c for c in (text_value(c) for c in credits) if c]
+    fields = {k: strip_controls(v) if isinstance(v, str) else v for k, v in fields.items()}
     headline = text_value(headline)
     if len(paragraphs) > 1 and headline and paragraphs[0] == headline:
         paragraphs = paragraphs[1:]  # pages often repeat the title as the first heading

@@ -15,6 +15,7 @@ from bot.articles import Article
 from bot.errors import ArticleError
 from bot.loaders.encoding import decode_text
 from bot.loaders.fields import build_article, date_value, html_paragraphs, text_value
+from bot.loaders.markup import check_depth, drop_control_refs
 
 PUBLISHED_META = (
     "article:published_time", "og:article:published_time", "datepublished",
@@ -43,6 +44,8 @@ def parse_html(source: str, data: bytes) -> Article:
     from lxml import etree
 
     text = decode_text(source, data)
+    check_depth(source, text)
+    text = drop_control_refs(text)  # libxml2 gives up on a whole page at one `&#11;`
     try:
         doc: Any = trafilatura.bare_extraction(
             text,

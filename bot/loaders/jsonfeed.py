@@ -68,6 +68,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "captions": ("captions", "caption"),
     "id": ("id", "guid", "uuid", "article_id", "_id"),
 }
+NUMBER_TOO_LONG = "JSON holds a number too long to read (over 4,300 digits)"
 LIST_KEYS = ("articles", "items", "entries", "data", "results", "posts", "stories")
 
 
@@ -121,6 +122,8 @@ def parse_json(
         raise ArticleError(source, _json_reason(exc), exc.lineno) from None
     except RecursionError:
         raise ArticleError(source, "JSON nested too deeply") from None
+    except ValueError:  # Python refuses integers of more than 4,300 digits
+        raise ArticleError(source, NUMBER_TOO_LONG) from None
     objects, outlet = _objects(doc)
     if objects is None:
         raise ArticleError(source, "JSON holds no article object (expected an object or a list)")
@@ -172,6 +175,9 @@ def parse_jsonl(
             continue
         except RecursionError:
             errors.append(ArticleError(source, "JSON nested too deeply", n))
+            continue
+        except ValueError:
+            errors.append(ArticleError(source, NUMBER_TOO_LONG, n))
             continue
         if not isinstance(obj, Mapping):
             errors.append(ArticleError(source, "expected a JSON object on this line", n))

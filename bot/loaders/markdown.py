@@ -18,6 +18,7 @@ matter, the first `# heading` is the headline.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 from bot.articles import Article
@@ -25,6 +26,12 @@ from bot.errors import ArticleError
 from bot.loaders.encoding import decode_text
 from bot.loaders.fields import build_article, date_value, list_value, text_value
 
+# Characters that start inline markup. Articles use some tens per paragraph; thousands
+# make markdown-it crawl (20 MB of "[a](" would take about twenty minutes).
+_MARKUP = re.compile(r"[\[\]()*_`<>!&\\~]")
+MAX_PARAGRAPH_MARKUP = 2_000
+MAX_MARKUP_CHARS = 50_000  # in a whole file; beyond it the rest is read as plain text
+MAX_YAML_VALUES = 10_000  # front matter holds tens of values; aliases can make billions
 _FRONT = re.compile(r"\A(---|\+\+\+)[ \t]*\n(.*?)\n(?:---|\+\+\+|\.\.\.)[ \t]*(?:\n|\Z)", re.S)
 
 KEYS: dict[str, tuple[str, ...]] = {
@@ -78,9 +85,9 @@ def _front_matter(source: str, text: str) -> tuple[dict[str, Any], str]:
 
             meta: Any = tomllib.loads(raw)
         else:
-            import yaml
-
-            meta = yaml.safe_load(raw)
+            meta = _yaml(source, raw)
+    except ArticleError:
+        raise
     except Exception as exc:  # yaml and tomllib raise a variety of parse errors
         line = getattr(getattr(exc, "problem_mark", None), "line", None)
         where = f" (front matter line {line + 2})" if line is not None else ""
@@ -93,18 +100,76 @@ def _front_matter(source: str, text: str) -> tuple[dict[str, Any], str]:
     return meta, text[match.end() :]
 
 
+def _yaml(source: str, raw: str) -> Any:
+    """YAML front matter, refused when aliases (`*name`) would expand it past
+    MAX_YAML_VALUES values: a few hundred bytes of nested aliases expand to billions."""
+    import yaml
+
+    loader = yaml.SafeLoader(raw)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        if _expanded_size(node, MAX_YAML_VALUES) > MAX_YAML_VALUES:
+            raise ArticleError(
+                source,
+                f"front matter expands to more than {MAX_YAML_VALUES:,} values through "
+                "YAML aliases (&name/*name)",
+            )
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def _expanded_size(node: Any, limit: int) -> int:
+    """How many values `node` holds once every alias is expanded, counted without
+    expanding: each node's size is computed once. A cycle counts as over the limit."""
+    import yaml
+
+    sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()
+
+    def size(n: Any) -> int:
+        key = id(n)
+        if key in sizes:
+            return sizes[key]
+        if key in open_nodes:
+            return limit + 1  # an alias inside its own anchor: endless when expanded
+        open_nodes.add(key)
+        total = 1
+        if isinstance(n, yaml.SequenceNode):
+            total += sum(size(child) for child in n.value)
+        elif isinstance(n, yaml.MappingNode):
+            total += sum(size(k) + size(v) for k, v in n.value)
+        open_nodes.discard(key)
+        sizes[key] = total = min(total, limit + 1)
+        return total
+
+    return size(node)
+
+
 def markdown_paragraphs(text: str) -> tuple[list[str], list[str], str | None]:
     """(paragraphs, image alt texts, first level-1 heading) of a Markdown body."""
-    from markdown_it import MarkdownIt
-
-    tokens = MarkdownIt("commonmark").parse(text)
+    blocks, inline = _parsers()
+    env: dict[str, Any] = {}  # link reference definitions, for the inline pass
+    tokens = blocks.parse(text, env)
     paragraphs: list[str] = []
     captions: list[str] = []
     heading: str | None = None
+    budget = MAX_MARKUP_CHARS
     for i, token in enumerate(tokens):
         if token.type != "inline":
             continue
-        line, alts = _inline_text(token.children or [])
+        # Inline markup is parsed where it is ordinary; a paragraph thick with brackets
+        # and asterisks (markdown-it takes ~100x longer per character on those) is read
+        # as plain text, so a file's parse time stays bounded.
+        marks = len(_MARKUP.findall(token.content))
+        if marks <= min(MAX_PARAGRAPH_MARKUP, budget):
+            budget -= marks
+            children = inline.parseInline(token.content, env)[0].children or []
+            line, alts = _inline_text(children)
+        else:
+            line, alts = " ".join(token.content.split()), []
         captions += alts
         opener = tokens[i - 1] if i else None
         if (
@@ -119,6 +184,16 @@ def markdown_paragraphs(text: str) -> tuple[list[str], list[str], str | None]:
         if line:
             paragraphs.append(line)
     return paragraphs, captions, heading
+
+
+@lru_cache(maxsize=1)
+def _parsers() -> tuple[Any, Any]:
+    """A block parser that leaves inline markup for later, and an inline parser."""
+    from markdown_it import MarkdownIt
+
+    blocks = MarkdownIt("commonmark")
+    blocks.core.ruler.disable("inline")
+    return blocks, MarkdownIt("commonmark")
 
 
 def _inline_text(children: list[Any]) -> tuple[str, list[str]]:

@@ -67,7 +67,7 @@ def test_streamed_answer_is_verified(
     assert answer.verification is not None and answer.verification.outcome == "edited"
     assert answer.notes == [
         "Verification removed 2 of 3 sentences of the model's answer: quote “a measured act "
-        "of self-defense” is not in [1]; cites [3], which is not one of the sources."
+        "of self-defense” is not in [1]; cites [3], which is not one of the sources.",
     ]
     assert "said coalition spokesman Colonel Thomas F. Veale." in answer.citations[0].quote
     request = server.requests[0]
@@ -161,22 +161,22 @@ def test_a_bad_key_is_not_retried(provider: str) -> None:
 
 @pytest.mark.parametrize("provider", ["openai", "ollama"])
 def test_a_silent_server_is_cut_off_at_the_timeout(provider: str) -> None:
-    with LLMServer(Reply(VEALE, delay=4)) as server:
+    with LLMServer(Reply(VEALE, delay=30)) as server:
         started = time.monotonic()
         with pytest.raises(ModelError, match=r"^timed out$"):
             llm_for(server, provider, timeout=0.8).complete(ASK)
-        assert time.monotonic() - started < 1.5
+        assert time.monotonic() - started < 15  # the server would have taken 30 s
 
 
 @pytest.mark.parametrize("provider", ["openai", "ollama"])
 def test_a_slow_drip_is_cut_off_at_the_timeout(provider: str) -> None:
-    with LLMServer(Reply("word " * 50, token_delay=0.2)) as server:
+    with LLMServer(Reply("word " * 200, token_delay=0.2)) as server:  # 40 s in all
         seen: list[str] = []
         started = time.monotonic()
         with pytest.raises(ModelError, match=r"^timed out$"):
-            llm_for(server, provider, timeout=1.0).stream(ASK, seen.append)
-        assert time.monotonic() - started < 1.6
-    assert 0 < len(seen) < 50
+            llm_for(server, provider, timeout=2.0).stream(ASK, seen.append)
+        assert time.monotonic() - started < 15
+    assert 0 < len(seen) < 200
 
 
 @pytest.mark.parametrize("provider", ["openai", "ollama"])
@@ -189,23 +189,23 @@ def test_a_refused_connection(provider: str) -> None:
     with pytest.raises(ModelError) as error:
         llm_for(url, provider, timeout=3).complete(ASK)
     assert error.value.reason == "connection refused after 3 tries"
-    assert time.monotonic() - started < 3
+    assert time.monotonic() - started < 15  # no wait beyond the short backoff
 
 
 def test_model_down_mid_question_gives_the_quoted_answer_in_time(
     seed_index: Path, real_encoder: Encoder, tmp_path: Path
 ) -> None:
-    with LLMServer(Reply(VEALE, delay=5)) as server:
+    with LLMServer(Reply(VEALE, delay=30)) as server:
         bot = bot_for(
             seed_index, real_encoder, tmp_path, "openai", server.openai_url, llm_timeout=1
         )
         started = time.monotonic()
         answer = bot.ask(QUESTION)
         elapsed = time.monotonic() - started
-    assert elapsed < 2.5
+    assert elapsed < 15  # the model would have taken 30 s
     assert "Thomas F. Veale" in answer.text and answer.answered_by == "extractive"
     assert answer.notes == [
-        "The model (openai:newsroom-model) was unavailable (timed out); this is the quoted answer."
+        "The model (openai:newsroom-model) was unavailable (timed out); this is the quoted answer.",
     ]
 
 
@@ -242,4 +242,4 @@ def test_installed_command_with_a_model(seed_index: Path, tmp_path: Path) -> Non
     assert data["verification"]["changed"] is True
     assert chat.returncode == 0, chat.stderr
     assert INVENTED + "\n\nVerified answer:\n" + VEALE in chat.stdout
-    assert "Sources:\n[1] US coalition strikes at pro-Assad forces" in chat.stdout
+    assert "Sources:\n[1] AP, The Independent, … · undated — US coalition strikes" in chat.stdout

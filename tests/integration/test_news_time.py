@@ -44,7 +44,8 @@ def test_month_filter_finds_the_story_of_that_month(news_bot: Newsbot) -> None:
     assert "Maria Lopez" in answer.text
     assert answer.citations[0].published.date() == date(2018, 1, 10)  # type: ignore[union-attr]
     assert answer.notes == [
-        "Searched articles published in January 2018 (2018-01-01 to 2018-01-31)."
+        "Preferred articles published in January 2018 (2018-01-01 to 2018-01-31).",
+        "Newest source published 2018-01-10 (8 weeks before 2018-03-10).",
     ]
 
 
@@ -58,7 +59,10 @@ def test_last_week_resolves_against_the_as_of_date(news_bot: Newsbot) -> None:
     assert "began a strike" in early.text
     late = news_bot.ask("What happened with the transit strike last week?", as_of=date(2018, 2, 27))
     assert "ended" in late.text
-    assert late.notes == ["Searched articles published last week (2018-02-19 to 2018-02-25)."]
+    assert late.notes == [
+        "Preferred articles published last week (2018-02-19 to 2018-02-25).",
+        "Newest source published 2018-02-20 (7 days before 2018-02-27).",
+    ]
 
 
 def test_outlet_filter_picks_that_outlets_figure(news_bot: Newsbot) -> None:

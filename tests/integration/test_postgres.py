@@ -58,7 +58,8 @@ def settings_for(pg_url: str, schema: str, tmp_path: Path) -> Settings:
 
 
 def newsbot(pg_url: str, schema: str, *args: str, slow: float = 0.0,
-            ready: Path | None = None, **kw: Any) -> subprocess.Popen[str]:  # fmt: skip
+            ready: Path | None = None, hold: Path | None = None,
+            **kw: Any) -> subprocess.Popen[str]:  # fmt: skip
     """The CLI in a child process on the database, with the (slowed) fake encoder."""
     env = {
         **os.environ,
@@ -70,10 +71,23 @@ def newsbot(pg_url: str, schema: str, *args: str, slow: float = 0.0,
         "PYTHONUNBUFFERED": "1",
         "SLOW": str(slow),
         "READY": str(ready or ""),
+        "HOLD": str(hold or ""),
     }
     return subprocess.Popen(
         [sys.executable, "-c", CHILD, *args], env=env, cwd=ROOT, text=True, **kw
     )
+
+
+def wait_until_backend(pg_url: str, condition: str, seconds: float = 30) -> None:
+    """Until a session other than ours matches `condition` in pg_stat_activity: the test acts
+    once the server says the moment has come, not after a sleep a loaded machine outlasts."""
+    deadline = time.monotonic() + seconds
+    with psycopg.connect(pg_url, autocommit=True) as admin:
+        while not admin.execute(
+            f"SELECT count(*) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND {condition}"
+        ).fetchone()[0]:  # type: ignore[index]
+            assert time.monotonic() < deadline, f"no session with {condition}"
+            time.sleep(0.02)
 
 
 def snapshot(pg_url: str, schema: str) -> dict[str, Any]:
@@ -205,11 +219,13 @@ def test_chat_sees_an_ingest_only_after_its_commit(
     assert ZEBRA not in chat.ask(question)
     write_article(corpus, "zebra.txt", "Zebra escapes circus", ZEBRA, Source="Gazette")
     make_corpus(corpus / "more", 40, "new")
-    ready = tmp_path / "ready"
+    ready, go = tmp_path / "ready", tmp_path / "go"
     ingest_proc = newsbot(pg_url, schema, "ingest", str(corpus), slow=0.02, ready=ready,
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+                          hold=go, stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
     wait_for(ready, ingest_proc)
-    during = []
+    during = [chat.ask(question), chat.ask(question)]  # while the ingest is held mid-way
+    assert ingest_proc.poll() is None
+    go.touch()
     while ingest_proc.poll() is None:
         during.append(chat.ask(question))
     assert ingest_proc.returncode == 0
@@ -244,7 +260,7 @@ def test_a_lost_connection_is_retried_and_an_unreachable_server_is_named_without
         target=lambda: results.append(store._read("SELECT 42 FROM pg_sleep(1.5)"))
     )
     reader.start()
-    time.sleep(0.5)
+    wait_until_backend(pg_url, "state = 'active' AND query LIKE '%%pg_sleep(1.5)%%'")
     with psycopg.connect(pg_url, autocommit=True) as admin:
         admin.execute(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
@@ -378,7 +394,7 @@ def test_an_article_removed_while_another_ingest_links_it_stops_that_ingest_clea
         thread = threading.Thread(target=link_meanwhile, args=(ready,))
         thread.start()
         assert ready.wait(10)
-        time.sleep(0.5)  # the second writer now waits on the article's row lock
+        wait_until_backend(pg_url, "wait_event_type = 'Lock'")  # the second waits on the row
         first.commit()
     thread.join(30)
     (error,) = outcome

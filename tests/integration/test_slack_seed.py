@@ -75,7 +75,9 @@ def test_real_answer_in_thread_with_follow_up_and_feedback(
     assert post.args["thread_ts"] == event["ts"]
     assert "Thomas F. Veale" in post.args["text"]
     sources = [b["elements"][0]["text"] for b in post.args["blocks"] if b["type"] == "context"]
-    assert sources and sources[0].startswith(f"*[1]* {HEADLINE}")
+    # each source is dated next to its marker (these seed articles have no date)
+    [source] = [s for s in sources if s.startswith("*[1]* ")]
+    assert source.endswith(f" · undated — {HEADLINE}")
 
     # a follow-up in a thread: the earlier question comes from conversations.replies
     root = mention(fake_slack, "Who carried out the strikes?")
@@ -85,7 +87,8 @@ def test_real_answer_in_thread_with_follow_up_and_feedback(
     seed_slack.event(follow, event_id="EvReal3")
     answer = fake_slack.wait_for("chat.postMessage", 3, timeout=60)[2]
     assert answer.args["thread_ts"] == root["ts"]
-    assert "Both the Kremlin and Damascus have denounced the airstrikes" in answer.args["text"]
+    text = answer.args["text"].replace("*", "")  # the short answer is in bold (mrkdwn)
+    assert "Both the Kremlin and Damascus have denounced the airstrikes" in text
 
     answer_id = post.args["blocks"][-1]["elements"][0]["value"]
     seed_slack.action(
@@ -126,7 +129,8 @@ def test_with_a_model_a_thread_follow_up_is_rewritten_from_the_thread(
         answer = fake_slack.wait_for("chat.postMessage", timeout=60)[0]
 
     assert answer.args["thread_ts"] == root["ts"]
-    assert "Both the Kremlin and Damascus have denounced the airstrikes" in answer.args["text"]
+    text = answer.args["text"].replace("*", "")  # the short answer is in bold (mrkdwn)
+    assert "Both the Kremlin and Damascus have denounced the airstrikes" in text
     # The model rewrote the follow-up from the thread read back from Slack...
     rewrite_prompt = "\n".join(m.text for m in model.calls[0])
     assert "Who carried out the strikes?" in rewrite_prompt
@@ -225,7 +229,7 @@ def test_newsbot_slack_http_command(
         )
         event = mention(fake_slack, "Who is the coalition spokesman?")
         reply = client.event(event, event_id="EvCmd2")
-        assert reply.status == 200 and reply.seconds < 3.0
+        assert reply.status == 200  # ack order and time: tests/slack/test_slack_http.py
         post = fake_slack.wait_for("chat.postMessage", timeout=60)[0]
         assert post.args["thread_ts"] == event["ts"]
         assert "Thomas F. Veale" in post.args["text"]

@@ -59,15 +59,19 @@ def make_answer(question: str, text: str | None = None, **fields: Any) -> Answer
 
 @dataclass
 class ScriptedAsk:
-    """An injected ask_fn: records each call, waits `delay`, answers with `reply(question)`."""
+    """An injected ask_fn: records each call, waits `delay` (and for `gate` to open, when
+    given), answers with `reply(question)`."""
 
     reply: Callable[[str], Answer] = make_answer
     delay: float = 0.0
     error: Exception | None = None
+    gate: threading.Event | None = None
     calls: list[tuple[str, tuple[Turn, ...]]] = field(default_factory=list)
 
     def __call__(self, question: str, history: Sequence[Turn]) -> Answer:
         self.calls.append((question, tuple(history)))
+        if self.gate is not None:
+            assert self.gate.wait(60), "the test never opened the gate"
         if self.delay:
             time.sleep(self.delay)
         if self.error is not None:
@@ -269,13 +273,19 @@ def serve_bot(settings: Settings, ask_fn: Any, **app_options: Any) -> Iterator[B
 def bot_factory(
     fake_slack: FakeSlack, slack_settings: Settings, ask: ScriptedAsk
 ) -> Iterator[Callable[..., BotOverHttp]]:
-    """Start the bolt app over HTTP, optionally with other settings or answerer."""
+    """Start the bolt app over HTTP, optionally with other settings, answerer or `create_app`
+    options (a pacer with a fake clock)."""
     with ExitStack() as running:
 
         def start(
-            settings: Settings = slack_settings, ask_fn: Any = ask, post_interval: float = 0.0
+            settings: Settings = slack_settings,
+            ask_fn: Any = ask,
+            post_interval: float = 0.0,
+            **app_options: Any,
         ) -> BotOverHttp:
-            return running.enter_context(serve_bot(settings, ask_fn, post_interval=post_interval))
+            return running.enter_context(
+                serve_bot(settings, ask_fn, post_interval=post_interval, **app_options)
+            )
 
         yield start
         fake_slack.settle(quiet=0.3)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from bot.config import Settings
@@ -17,6 +19,7 @@ from bot.slack import (
     conversation_turns,
     question_text,
 )
+from tests.clock import FakeClock
 
 
 def test_question_text_removes_the_mention_and_slack_markup() -> None:
@@ -88,14 +91,17 @@ def test_access_rules() -> None:
 
 
 def test_seen_events_drops_repeats_until_they_expire() -> None:
-    seen = SeenEvents(ttl=3600)
+    clock = FakeClock()
+    seen = SeenEvents(ttl=3600, clock=clock)
     assert seen.first_time(["event:Ev1", "message:C1:1.0"])
     assert not seen.first_time(["event:Ev1"])
     assert not seen.first_time(["event:Ev2", "message:C1:1.0"])  # same message, another event
     assert seen.first_time(["event:Ev3"])
-    expired = SeenEvents(ttl=0.0)
-    assert expired.first_time(["event:Ev1"])
-    assert expired.first_time(["event:Ev1"])
+    clock.advance(3599)
+    assert not seen.first_time(["event:Ev3"])  # within the hour: a repeat (seen again now)
+    clock.advance(2)
+    assert seen.first_time(["event:Ev1"])  # over an hour since it was last seen
+    assert not seen.first_time(["event:Ev3"])  # seen again 2 s ago
     bounded = SeenEvents(max_size=2)
     for i in range(5):
         bounded.first_time([f"event:{i}"])
@@ -119,6 +125,15 @@ def test_channel_pacer_spaces_messages_per_channel() -> None:
     now[0] += 5
     pacer.wait("C1")  # a quiet channel posts at once
     assert slept == [1.0, 1.0]
+
+
+def test_channel_pacer_on_the_real_clock_waits_at_least_the_interval() -> None:
+    """A lower bound only: a loaded machine can make the waits longer, never shorter."""
+    pacer = ChannelPacer(0.2)
+    started = time.monotonic()
+    for _ in range(3):
+        pacer.wait("C1")
+    assert time.monotonic() - started >= 0.4
 
 
 def test_slack_settings_read_slacks_own_names_with_or_without_prefix(

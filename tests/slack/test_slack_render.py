@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.records import DECLINE_TEXT, RetrievedArticle
@@ -62,7 +62,7 @@ def test_answer_message_layout() -> None:
     assert kinds == ["section", "context", "context", "context", "actions"]
     assert message.blocks[1]["elements"][0]["text"] == "_Searched articles from 2018._"
     assert message.blocks[3]["elements"][0]["text"] == (
-        "*[2]* Second · Gazette · 2018-02-05 (also ran in AP)"
+        "*[2]* Gazette · 5 Feb 2018 — Second (also ran in AP)"
     )
     assert [e["action_id"] for e in message.blocks[4]["elements"]] == [FEEDBACK_UP, FEEDBACK_DOWN]
     assert all(e["value"] == "abc" for e in message.blocks[4]["elements"])
@@ -83,9 +83,9 @@ def test_declined_answer_lists_the_closest_articles() -> None:
     assert texts == [
         DECLINE_TEXT,
         "*Closest articles:*",
-        "*1.* Story 1 · AP",
-        "*2.* Story 2 · AP",
-        "*3.* Story 3 · AP",
+        "*1.* AP · undated — Story 1",
+        "*2.* AP · undated — Story 2",
+        "*3.* AP · undated — Story 3",
     ]
 
 
@@ -158,7 +158,8 @@ _word = st.text(alphabet='abcdefghij&<>.!?"”', min_size=1, max_size=12)
 _space = st.sampled_from([" ", "  ", "\n", "\n\n", " \n "])
 
 
-@settings(max_examples=200, deadline=None)
+# No time limits: a loaded machine must not fail a property (deadline, too_slow).
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.lists(st.tuples(_word, _space), min_size=1, max_size=120),
     st.integers(min_value=60, max_value=400),
@@ -194,7 +195,7 @@ def test_every_context_line_fits_slacks_limit_after_escaping() -> None:
     question, note, source = lines
     assert question.startswith("Question: &amp;") and question.endswith("&amp;…")
     assert note.startswith("_&amp;") and note.endswith("&amp;…_")  # never inside an entity
-    assert source == "*[1]* Short · Gazette · 2018-02-05"
+    assert source == "*[1]* Gazette · 5 Feb 2018 — Short"
     assert len(warning(amps).blocks[0]["text"]["text"]) <= MAX_SECTION_CHARS
     assert warning(amps).blocks[0]["text"]["text"].endswith("&amp;…")
     assert fit("one two three", 10) == "one two…"  # at a word boundary when there is one
@@ -219,3 +220,72 @@ def test_literal_neutralises_what_slack_would_format_and_nothing_else() -> None:
     assert literal("at 12:30:45, :+1: :flag-de:") == f"at 12:{z}30:45, :{z}+1: :{z}flag-de:"
     for text in ("> x", "*a* _b_ ~c~ `d`", "1:100:2", "<!here> & :fire:"):
         assert unescape(literal(text)) == text
+
+
+# --- dated evidence, newer coverage, changed figures, related coverage (issue 14) -------
+
+HOSTILE = "<!channel> *bold* :fire: <https://evil.example|x>"
+
+
+def _coverage_answer():  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime
+
+    from bot.records import Coverage, Figure, FigureChange
+
+    when = datetime(2018, 2, 9, tzinfo=UTC)
+    newer = Coverage(9, f"Toll rises {HOSTILE}", "AP <!here>", when, "https://ap.example/9",
+                     "/a/9.txt", True)  # fmt: skip
+
+    def figure(n: int, text: str, outlet: str, day: int) -> Figure:
+        return Figure(text, 0.0, n, "H", outlet, datetime(2018, 2, day, tzinfo=UTC), None,
+                      f"/a/{n}.txt", text, 0, len(text))  # fmt: skip
+
+    retrieved = [
+        RetrievedArticle(1, 1, "Mayor resigns", "Gazette", when, None, "/a/1.txt", 0.9),
+        RetrievedArticle(2, 9, "Toll rises", "AP", when, None, "/a/9.txt", 0.8),
+        RetrievedArticle(
+            3, 3, f"Related {HOSTILE}", "BBC", None, "https://b.example/3", "/a/3.txt", 0.7
+        ),
+        RetrievedArticle(4, 4, "Four", "BBC", when, None, "/a/4.txt", 0.6),
+        RetrievedArticle(5, 5, "Five", "BBC", when, None, "/a/5.txt", 0.5),
+        RetrievedArticle(6, 6, "Six", "BBC", when, None, "/a/6.txt", 0.4),
+    ]
+    return make_answer(
+        "How many?",
+        citations=[citation(1, newer_coverage=(newer,))],
+        retrieved=retrieved,
+        figures_differ=FigureChange(
+            "killed",
+            figure(1, "over 100 killed", "Gazette", 8),
+            1,
+            figure(9, f"150 killed {HOSTILE}", "AP", 9),
+        ),
+    )
+
+
+def test_figures_newer_and_related_coverage_blocks_are_escaped_and_small() -> None:
+    [message] = answer_messages(_coverage_answer(), answer_id="abc")
+    texts = [block_text(b) for b in message.blocks if b["type"] == "context"]
+    assert texts[0].startswith("*Figures differ:* over 100 killed (Gazette, 8 Feb) → 150 killed ")
+    assert texts[1] == "*[1]* Gazette · 5 Feb 2018 — <https://gazette.example/mayor|Mayor resigns>"
+    assert texts[2].startswith(
+        "*Newer coverage:* <https://ap.example/9|Toll rises &lt;!channel&gt; "
+    ) and texts[2].endswith("— AP &lt;!here&gt;, 9 Feb 2018")
+    related = texts[3]
+    assert related.startswith("*Related coverage:* <https://b.example/3|Related &lt;!channel&gt;")
+    assert "Four — BBC, 9 Feb 2018" in related and "Five — BBC" in related
+    assert "Six" not in related and "Mayor resigns" not in related  # three, none cited or newer
+    sent = str(message.blocks)
+    for forbidden in ("<!channel>", "<!here>", "<https://evil.example"):
+        assert forbidden not in sent
+    assert all(len(t) <= MAX_SECTION_CHARS for t in texts)
+    assert [b["type"] for b in message.blocks][-1] == "actions"
+
+
+def test_a_declined_answer_has_no_figures_or_related_lines() -> None:
+    answer = _coverage_answer()
+    answer.declined, answer.text, answer.citations = True, DECLINE_TEXT, []
+    [message] = answer_messages(answer)
+    texts = [block_text(b) for b in message.blocks]
+    assert not any("Figures differ" in t or "Related coverage" in t for t in texts)
+    assert "*Closest articles:*" in texts

@@ -7,9 +7,20 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
+
+
+class SourceFields(TypedDict):
+    """How every citation, figure and listed article names its article."""
+
+    article_id: int
+    headline: str
+    attribution: str | None
+    published: datetime | None
+    url: str | None
+    source_path: str
 
 
 @dataclass(frozen=True)
@@ -40,6 +51,12 @@ class ArticleRow:
     @property
     def attribution(self) -> str | None:
         return attribution(self.outlet, self.credits)
+
+    def source_fields(self) -> SourceFields:
+        return SourceFields(
+            article_id=self.id, headline=self.headline, attribution=self.attribution,
+            published=self.published, url=self.url, source_path=self.source_path,
+        )  # fmt: skip
 
 
 @dataclass(frozen=True)

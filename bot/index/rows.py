@@ -7,20 +7,11 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypedDict
+from typing import Any
 
 import numpy as np
 
-
-class SourceFields(TypedDict):
-    """How every citation, figure and listed article names its article."""
-
-    article_id: int
-    headline: str
-    attribution: str | None
-    published: datetime | None
-    url: str | None
-    source_path: str
+from bot.records import SourceFields
 
 
 @dataclass(frozen=True)

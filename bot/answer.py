@@ -179,17 +179,9 @@ def compose(chosen: Sequence[ScoredSentence]) -> tuple[str, list[Citation]]:
 def cite(marker: int, article: ArticleRow, start: int, end: int) -> Citation:
     """The citation of `article.body[start:end]` as source [marker]."""
     return Citation(
-        marker=marker,
-        article_id=article.id,
-        headline=article.headline,
-        attribution=article.attribution,
-        published=article.published,
-        url=article.url,
-        source_path=article.source_path,
-        quote=article.body[start:end],
-        start=start,
+        marker=marker, **article.source_fields(), quote=article.body[start:end], start=start,
         end=end,
-    )
+    )  # fmt: skip
 
 
 def _adjacent(group: list[ScoredSentence], s: ScoredSentence) -> bool:

@@ -258,16 +258,7 @@ def _time_notes(answer: Answer, retrieval: Retrieval, today: date) -> list[str]:
 
 def _retrieved(retrieval: Retrieval) -> list[RetrievedArticle]:
     return [
-        RetrievedArticle(
-            rank=i + 1,
-            article_id=a.id,
-            headline=a.headline,
-            attribution=a.attribution,
-            published=a.published,
-            url=a.url,
-            source_path=a.source_path,
-            score=round(score, 4),
-        )
+        RetrievedArticle(rank=i + 1, **a.source_fields(), score=round(score, 4))
         for i, (a, score) in enumerate(retrieval.articles)
     ]
 

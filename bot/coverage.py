@@ -141,8 +141,7 @@ def newer_coverage(
 
 def _coverage(s: Story) -> Coverage:
     a = s.article
-    return Coverage(a.id, a.headline, a.attribution, a.published, a.url, a.source_path,
-                    s.same_story)  # fmt: skip
+    return Coverage(**a.source_fields(), same_story=s.same_story)
 
 
 def same_day(a: datetime, b: datetime) -> bool:
@@ -234,18 +233,10 @@ def _change_in(
 
 def _figure(article: ArticleRow, m: figures.Mention, sentence: SentenceRow, offset: int) -> Figure:
     return Figure(
-        text=m.text,
-        value=m.value,
-        article_id=article.id,
-        headline=article.headline,
-        attribution=article.attribution,
-        published=article.published,
-        url=article.url,
-        source_path=article.source_path,
-        quote=article.body[sentence.start : sentence.end],
-        start=offset + m.start,
+        text=m.text, value=m.value, **article.source_fields(),
+        quote=article.body[sentence.start : sentence.end], start=offset + m.start,
         end=offset + m.end,
-    )
+    )  # fmt: skip
 
 
 class CoverageFinder:

@@ -5,8 +5,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypedDict
 
 DECLINE_TEXT = "I couldn't find that in the indexed articles."
+
+
+class SourceFields(TypedDict):
+    """How every citation, figure and listed article names its article."""
+
+    article_id: int
+    headline: str
+    attribution: str | None
+    published: datetime | None
+    url: str | None
+    source_path: str
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from bot.records import (
     FigureChange,
     RetrievedArticle,
     ShortAnswer,
+    SourceFields,
     Timeline,
     Verification,
 )
@@ -344,15 +345,29 @@ def timeline_json(timeline: Timeline) -> dict[str, Any]:
     }
 
 
+def _source_json(x: Dated) -> dict[str, Any]:
+    """The fields that name an article, as every JSON object citing one carries them."""
+    return {
+        "article_id": x.article_id,
+        "headline": x.headline,
+        "attribution": x.attribution,
+        "source_path": x.source_path,
+        "url": x.url,
+        "published": to_iso(x.published),
+    }
+
+
+def _source_from(d: dict[str, Any]) -> SourceFields:
+    return SourceFields(
+        article_id=d["article_id"], headline=d["headline"], attribution=d["attribution"],
+        published=from_iso(d["published"]), url=d["url"], source_path=d["source_path"],
+    )  # fmt: skip
+
+
 def _citation_json(c: Citation) -> dict[str, Any]:
     return {
         "marker": c.marker,
-        "article_id": c.article_id,
-        "headline": c.headline,
-        "attribution": c.attribution,
-        "source_path": c.source_path,
-        "url": c.url,
-        "published": to_iso(c.published),
+        **_source_json(c),
         "quote": c.quote,
         "start": c.start,
         "end": c.end,
@@ -362,27 +377,14 @@ def _citation_json(c: Citation) -> dict[str, Any]:
 
 
 def _coverage_json(n: Coverage) -> dict[str, Any]:
-    return {
-        "article_id": n.article_id,
-        "headline": n.headline,
-        "attribution": n.attribution,
-        "published": to_iso(n.published),
-        "url": n.url,
-        "source_path": n.source_path,
-        "same_story": n.same_story,
-    }
+    return {**_source_json(n), "same_story": n.same_story}
 
 
 def _figure_json(f: Figure) -> dict[str, Any]:
     return {
         "text": f.text,
         "value": f.value,
-        "article_id": f.article_id,
-        "headline": f.headline,
-        "attribution": f.attribution,
-        "published": to_iso(f.published),
-        "url": f.url,
-        "source_path": f.source_path,
+        **_source_json(f),
         "quote": f.quote,
         "start": f.start,
         "end": f.end,
@@ -404,12 +406,7 @@ def _figures_json(change: FigureChange | None) -> dict[str, Any] | None:
 def _retrieved_json(r: RetrievedArticle) -> dict[str, Any]:
     return {
         "rank": r.rank,
-        "article_id": r.article_id,
-        "headline": r.headline,
-        "attribution": r.attribution,
-        "source_path": r.source_path,
-        "url": r.url,
-        "published": to_iso(r.published),
+        **_source_json(r),
         "score": r.score,
     }
 
@@ -460,12 +457,7 @@ def from_json(data: dict[str, Any]) -> Answer:
         citations=[
             Citation(
                 marker=c["marker"],
-                article_id=c["article_id"],
-                headline=c["headline"],
-                attribution=c["attribution"],
-                published=from_iso(c["published"]),
-                url=c["url"],
-                source_path=c["source_path"],
+                **_source_from(c),
                 quote=c["quote"],
                 start=c["start"],
                 end=c["end"],
@@ -475,16 +467,7 @@ def from_json(data: dict[str, Any]) -> Answer:
             for c in data["citations"]
         ],
         retrieved=[
-            RetrievedArticle(
-                rank=r["rank"],
-                article_id=r["article_id"],
-                headline=r["headline"],
-                attribution=r["attribution"],
-                published=from_iso(r["published"]),
-                url=r["url"],
-                source_path=r["source_path"],
-                score=r["score"],
-            )
+            RetrievedArticle(rank=r["rank"], **_source_from(r), score=r["score"])
             for r in data["retrieved"]
         ],
         timings=data.get("timings", {}),
@@ -502,15 +485,7 @@ def from_json(data: dict[str, Any]) -> Answer:
 
 
 def _coverage_from(n: dict[str, Any]) -> Coverage:
-    return Coverage(
-        article_id=n["article_id"],
-        headline=n["headline"],
-        attribution=n["attribution"],
-        published=from_iso(n["published"]),
-        url=n["url"],
-        source_path=n["source_path"],
-        same_story=n["same_story"],
-    )
+    return Coverage(**_source_from(n), same_story=n["same_story"])
 
 
 def _figure_from(f: dict[str, Any]) -> Figure:

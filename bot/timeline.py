@@ -340,18 +340,9 @@ def _citation(marker: int, entry: _Entry, choice: Choice) -> Citation:
     mine = row.attribution
     also = [c.row.attribution or c.row.source_path for c in entry.copies]
     return Citation(
-        marker=marker,
-        article_id=row.id,
-        headline=row.headline,
-        attribution=mine,
-        published=row.published,
-        url=row.url,
-        source_path=row.source_path,
-        quote=row.body[s.start : s.end],
-        start=s.start,
-        end=s.end,
-        also_ran_in=tuple(dict.fromkeys(x for x in also if x and x != mine)),
-    )
+        marker=marker, **row.source_fields(), quote=row.body[s.start : s.end], start=s.start,
+        end=s.end, also_ran_in=tuple(dict.fromkeys(x for x in also if x and x != mine)),
+    )  # fmt: skip
 
 
 # -- as an answer, for the fronts that keep answers (Slack's records and buttons) ------

@@ -49,6 +49,20 @@ def test_filters_by_outlet_and_window_with_or_without_undated(dated: IndexReader
     assert headlines(dated, dated.chunk_ids_matching(("reuters",), *jan)) == set()
     every = dated.chunk_ids_matching()
     assert every.tolist() == sorted(every.tolist()) and len(every) == dated.count("chunks")
+    both = dated.chunk_ids_matching(("reuters", "gazette"), *jan)
+    assert headlines(dated, both) == {"Budget vote"}
+    # LIKE's wildcards are the user's literal characters: `from:%` matches no outlet.
+    assert headlines(dated, dated.chunk_ids_matching(("%",))) == set()
+    assert headlines(dated, dated.chunk_ids_matching(("g_zette",))) == set()
+
+
+def test_the_published_range_spans_the_dated_articles(dated: IndexReader) -> None:
+    first, last = dated.published_range()
+    assert first is not None and last is not None
+    assert (first.timestamp(), last.timestamp()) == (
+        datetime(2018, 1, 15, 15, tzinfo=UTC).timestamp(),
+        datetime(2018, 2, 6, tzinfo=UTC).timestamp(),
+    )
 
 
 def test_dates_per_chunk_keep_the_articles_offset(dated: IndexReader) -> None:

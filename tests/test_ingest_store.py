@@ -12,7 +12,7 @@ from bot import vectors
 from bot.config import Settings
 from bot.errors import IndexBusyError, IndexFormatError, IndexMissingError
 from bot.index import IndexReader, open_index
-from bot.index.embedded import EmbeddedIndex
+from bot.index.embedded import PUBLISHED_RANGE_SQL, EmbeddedIndex
 from bot.index.embedded_schema import DB_NAME
 from bot.ingest import ingest
 from tests.conftest import SEED, write_article
@@ -236,3 +236,15 @@ def test_prune_removes_articles_whose_files_are_gone(
     assert report.removed == 1
     assert store.count("articles") == 1
     consistent(store)
+
+
+def test_the_published_range_is_read_from_the_date_index_not_a_scan(
+    embedded_store: EmbeddedIndex,
+) -> None:
+    assert embedded_store.published_range() == (None, None)
+    ingest([str(SEED)], embedded_store, FakeEncoder())
+    first, last = embedded_store.published_range()
+    assert first == last == embedded_store.articles(embedded_store.article_ids())[1].published
+    with sqlite3.connect(embedded_store.directory / DB_NAME) as db:
+        steps = [row[3] for row in db.execute(f"EXPLAIN QUERY PLAN {PUBLISHED_RANGE_SQL}")]
+    assert not any(step.startswith("SCAN articles") for step in steps), steps

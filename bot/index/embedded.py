@@ -30,6 +30,7 @@ from bot.dates import from_iso
 from bot.errors import IndexBusyError, IndexFormatError
 from bot.index import derived
 from bot.index.base import COUNTED, Hits, IndexInfo, TermStats, chunked
+from bot.index.chunk_filter import SQLITE, chunk_filter_sql
 from bot.index.embedded_schema import DB_NAME, LOCK_NAME, open_database
 from bot.index.rows import ArticleRow, ChunkRow, ListedArticle, SentenceRow, attribution
 from bot.lexical import LexicalIndex
@@ -41,6 +42,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _EPOCH = datetime(1, 1, 2, tzinfo=UTC)
+# Two scalar subqueries: SQLite answers a lone min() or max() from the index, but scans the
+# whole index for min() and max() in one SELECT, and this runs for most questions.
+PUBLISHED_RANGE_SQL = (
+    "SELECT (SELECT min(published_ts) FROM articles), (SELECT max(published_ts) FROM articles)"
+)
 
 
 class EmbeddedIndex:
@@ -266,33 +272,11 @@ class EmbeddedIndex:
         *,
         include_undated: bool = False,
     ) -> np.ndarray:
-        where: list[str] = []
-        params: list[object] = []
-        if outlets:
-            ors = []
-            for outlet in outlets:  # matched literally: `from:%` is not a wildcard
-                ors.append(
-                    r"(lower(a.outlet) LIKE ? ESCAPE '\' OR lower(a.credits) LIKE ? ESCAPE '\')"
-                )
-                params += [f"%{like_literal(outlet.lower())}%"] * 2
-            where.append("(" + " OR ".join(ors) + ")")
-        window: list[str] = []
-        if start is not None:
-            window.append("a.published_ts >= ?")
-            params.append(start.timestamp())
-        if end is not None:
-            window.append("a.published_ts < ?")
-            params.append(end.timestamp())
-        if window:
-            dated = " AND ".join(window)
-            where.append(f"(a.published_ts IS NULL OR ({dated}))" if include_undated else dated)
-        sql = "SELECT c.id FROM chunks c JOIN articles a ON a.id = c.article_id"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        return np.asarray([r[0] for r in self._rows(sql + " ORDER BY c.id", params)], np.int64)
+        sql, params = chunk_filter_sql(SQLITE, outlets, start, end, include_undated)
+        return np.asarray([r[0] for r in self._rows(sql, params)], np.int64)
 
     def published_range(self) -> tuple[datetime | None, datetime | None]:
-        first, last = self._rows("SELECT min(published_ts), max(published_ts) FROM articles")[0]
+        first, last = self._rows(PUBLISHED_RANGE_SQL)[0]
         return tuple(  # type: ignore[return-value]
             datetime.fromtimestamp(ts, UTC) if ts is not None else None for ts in (first, last)
         )
@@ -423,11 +407,6 @@ class EmbeddedIndex:
         from bot.feedback import FeedbackStore
 
         return FeedbackStore(self.feedback_path)
-
-
-def like_literal(text: str) -> str:
-    """`text` for a LIKE pattern with ESCAPE '\\': `%` and `_` mean themselves."""
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def sort_listing(listed: list[ListedArticle]) -> list[ListedArticle]:

@@ -27,6 +27,7 @@ import numpy as np
 from bot.dates import from_iso
 from bot.errors import IndexBusyError
 from bot.index.base import COUNTED, Hits, IndexInfo, TermStats
+from bot.index.chunk_filter import POSTGRES, chunk_filter_sql
 from bot.index.embedded import sort_listing
 from bot.index.postgres_schema import Identity, migrate
 from bot.index.rows import ArticleRow, ChunkRow, ListedArticle, SentenceRow, attribution
@@ -355,29 +356,8 @@ class PostgresIndex:
         *,
         include_undated: bool = False,
     ) -> np.ndarray:
-        where: list[str] = []
-        params: list[Any] = []
-        if outlets:
-            ors = []
-            for outlet in outlets:
-                # credits as stored by the embedded index: the JSON text of the list
-                ors.append("(lower(a.outlet) LIKE %s OR lower(a.credits::text) LIKE %s)")
-                params += [f"%{_like(outlet.lower())}%"] * 2
-            where.append("(" + " OR ".join(ors) + ")")
-        window: list[str] = []
-        if start is not None:
-            window.append("a.published_at >= %s")
-            params.append(start)
-        if end is not None:
-            window.append("a.published_at < %s")
-            params.append(end)
-        if window:
-            dated = " AND ".join(window)
-            where.append(f"(a.published_at IS NULL OR ({dated}))" if include_undated else dated)
-        sql = "SELECT c.id FROM chunks c JOIN articles a ON a.id = c.article_id"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        return np.asarray([r[0] for r in self._read(sql + " ORDER BY c.id", params)], np.int64)
+        sql, params = chunk_filter_sql(POSTGRES, outlets, start, end, include_undated)
+        return np.asarray([r[0] for r in self._read(sql, params)], np.int64)
 
     def published_range(self) -> tuple[datetime | None, datetime | None]:
         first, last = self._read("SELECT min(published_at), max(published_at) FROM articles")[0]
@@ -555,8 +535,3 @@ class PostgresIndex:
         from bot.index.pg_feedback import PostgresFeedback
 
         return PostgresFeedback(self)
-
-
-def _like(text: str) -> str:
-    """`text` with LIKE's wildcards taken literally."""
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -11,6 +11,8 @@ from typing import Any
 
 import numpy as np
 
+from bot.records import SourceFields
+
 
 @dataclass(frozen=True)
 class ArticleRow:
@@ -40,6 +42,12 @@ class ArticleRow:
     @property
     def attribution(self) -> str | None:
         return attribution(self.outlet, self.credits)
+
+    def source_fields(self) -> SourceFields:
+        return SourceFields(
+            article_id=self.id, headline=self.headline, attribution=self.attribution,
+            published=self.published, url=self.url, source_path=self.source_path,
+        )  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,8 @@ import pytest
 from bot.config import Settings
 from bot.core import Newsbot
 from bot.embeddings import Encoder, get_encoder
-from bot.index.embedded import EmbeddedIndex
-from bot.ingest import ingest
 from tests.conftest import SEEDS
+from tests.integration.fresh_index import fresh_index
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -29,10 +28,7 @@ def real_encoder() -> Encoder:
 @pytest.fixture(scope="session")
 def seed_index(tmp_path_factory: pytest.TempPathFactory, real_encoder: Encoder) -> Path:
     directory = tmp_path_factory.mktemp("seed-index") / "index"
-    store = EmbeddedIndex.open(
-        directory, fingerprint=real_encoder.fingerprint, dim=real_encoder.dim, create=True
-    )
-    report = ingest([str(SEEDS)], store, real_encoder)
+    store, report = fresh_index(directory, [SEEDS], real_encoder)
     assert report.added == 1 and not report.failed
     store.close()
     return directory

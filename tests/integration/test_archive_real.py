@@ -25,10 +25,9 @@ from langchain_tests.integration_tests import (
 )
 
 from bot.embeddings import get_encoder
-from bot.index.embedded import EmbeddedIndex
-from bot.ingest import ingest
 from bot.langchain_store import NewsbotRetriever, NewsbotVectorStore
 from tests.conftest import ROOT
+from tests.integration.fresh_index import fresh_index
 
 EXAMPLES = ROOT / "examples"
 NEWSBOT = shutil.which("newsbot", path=str(Path(sys.executable).parent)) or "newsbot"
@@ -162,10 +161,7 @@ class TestRetrieverSuiteOnTheSeedIndex(RetrieversIntegrationTests):
     @pytest.fixture(autouse=True)
     def _index(self, tmp_path: Path) -> Iterator[None]:
         encoder = get_encoder("minilm")
-        self._store = EmbeddedIndex.open(
-            tmp_path / "index", fingerprint=encoder.fingerprint, dim=encoder.dim, create=True
-        )
-        ingest([str(EXAMPLES)], self._store, encoder)
+        self._store, _ = fresh_index(tmp_path / "index", [EXAMPLES], encoder)
         yield
         self._store.close()
 

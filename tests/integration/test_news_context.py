@@ -25,11 +25,10 @@ from bot.cli import app
 from bot.config import Settings
 from bot.core import Newsbot
 from bot.embeddings import Encoder
-from bot.index.embedded import EmbeddedIndex
-from bot.ingest import ingest
 from bot.render import figures_line, newer_coverage_lines, related_coverage, to_json, to_text
 from bot.slack_render import answer_messages
 from tests.conftest import ROOT
+from tests.integration.fresh_index import fresh_index
 
 STORY = ROOT / "tests" / "data" / "story"
 PRECAUTION = "How many residents were evacuated as a precaution?"
@@ -38,10 +37,7 @@ PRECAUTION = "How many residents were evacuated as a precaution?"
 @pytest.fixture(scope="module")
 def story_index(tmp_path_factory: pytest.TempPathFactory, real_encoder: Encoder) -> Path:
     directory = tmp_path_factory.mktemp("story") / "index"
-    store = EmbeddedIndex.open(
-        directory, fingerprint=real_encoder.fingerprint, dim=real_encoder.dim, create=True
-    )
-    report = ingest([str(STORY)], store, real_encoder)
+    store, report = fresh_index(directory, [STORY], real_encoder)
     assert report.added == 10 and not report.failed
     store.close()
     return directory

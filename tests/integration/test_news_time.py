@@ -14,10 +14,9 @@ import pytest
 from bot.config import Settings
 from bot.core import Newsbot
 from bot.embeddings import Encoder
-from bot.index.embedded import EmbeddedIndex
-from bot.ingest import ingest
 from bot.records import Turn
 from tests.conftest import ROOT
+from tests.integration.fresh_index import fresh_index
 
 NEWS = ROOT / "tests" / "data" / "news"
 
@@ -25,10 +24,8 @@ NEWS = ROOT / "tests" / "data" / "news"
 @pytest.fixture(scope="module")
 def news_bot(tmp_path_factory: pytest.TempPathFactory, real_encoder: Encoder) -> Newsbot:
     directory = tmp_path_factory.mktemp("news") / "index"
-    store = EmbeddedIndex.open(
-        directory, fingerprint=real_encoder.fingerprint, dim=real_encoder.dim, create=True
-    )
-    assert ingest([str(NEWS)], store, real_encoder).added == 6
+    store, report = fresh_index(directory, [NEWS], real_encoder)
+    assert report.added == 6
     settings = Settings(index=directory, timezone="America/New_York", _env_file=None)  # type: ignore[call-arg]
     return Newsbot(settings, encoder=real_encoder, store=store)
 

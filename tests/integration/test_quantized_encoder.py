@@ -14,10 +14,10 @@ import pytest
 from bot.config import Settings
 from bot.core import Newsbot
 from bot.embeddings import Encoder, get_encoder
-from bot.index.embedded import EmbeddedIndex
-from bot.ingest import ingest, prepare
+from bot.ingest import prepare
 from bot.loaders import LoadOptions, load_source
 from tests.conftest import SEED, SEEDS
+from tests.integration.fresh_index import fresh_index
 from tests.integration.test_cli_process import NEWSBOT
 
 
@@ -50,10 +50,8 @@ def test_int8_vectors_are_close_to_the_float_models(
 
 def test_int8_index_answers_the_seed_questions(int8_encoder: Encoder, tmp_path: Path) -> None:
     index = tmp_path / "index"
-    store = EmbeddedIndex.open(
-        index, fingerprint=int8_encoder.fingerprint, dim=int8_encoder.dim, create=True
-    )
-    assert ingest([str(SEEDS)], store, int8_encoder).added == 1
+    store, report = fresh_index(index, [SEEDS], int8_encoder)
+    assert report.added == 1
     settings = Settings(index=index, encoder="minilm-int8", _env_file=None)  # type: ignore[call-arg]
     bot = Newsbot(settings, encoder=int8_encoder, store=store)
     assert "Thomas F. Veale" in bot.ask("Who is the coalition spokesman?").text

@@ -13,8 +13,7 @@ import pytest
 from bot.config import Settings
 from bot.core import Newsbot
 from bot.embeddings import Encoder
-from bot.index.embedded import EmbeddedIndex
-from bot.ingest import ingest
+from tests.integration.fresh_index import fresh_index
 
 ARTICLES = [
     {
@@ -59,10 +58,8 @@ def bot(tmp_path_factory: pytest.TempPathFactory, real_encoder: Encoder) -> News
     archive = root / "archive.jsonl"
     archive.write_text("".join(json.dumps(a) + "\n" for a in ARTICLES), encoding="utf-8")
     directory = root / "index"
-    store = EmbeddedIndex.open(
-        directory, fingerprint=real_encoder.fingerprint, dim=real_encoder.dim, create=True
-    )
-    assert ingest([str(archive)], store, real_encoder).added == 3
+    store, report = fresh_index(directory, [archive], real_encoder)
+    assert report.added == 3
     settings = Settings(index=Path(directory), _env_file=None)  # type: ignore[call-arg]
     return Newsbot(settings, encoder=real_encoder, store=store)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
 from tests.conftest import ROOT
@@ -96,3 +98,17 @@ def test_encoder_precision(tmp_path: Path) -> None:
     assert table[0][1] == "float32" and table[0][4] == "1.00×"
     assert table[0][5] == "1.00000"  # float32 against itself
     assert float(table[1][5]) >= 0.999  # bfloat16, or float32 on a CPU without it
+
+
+def test_sentence_only_dense(tmp_path: Path) -> None:
+    evalset = tiny_evalset(tmp_path)
+    questions, corpus, index = evalset / "questions.jsonl", evalset / "corpus", tmp_path / "idx"
+    run("-m", "bot", "--index", str(index), "eval", str(questions), "--corpus", str(corpus),
+        cwd=ROOT)  # fmt: skip
+    for extra in ([], ["--context"]):
+        scores = tmp_path / "scores.json"
+        out = run(str(BENCH / "sentence_only_dense.py"), str(index), str(questions),
+                  str(corpus), "--scores-json", str(scores), *extra, cwd=tmp_path)  # fmt: skip
+        said = r"dense search over \d+ sentence vectors" + " and context lines" * bool(extra)
+        assert re.search(said, out), out
+        assert json.loads(scores.read_text())["all"]["recall"]["5"] == 1.0

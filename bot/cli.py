@@ -374,7 +374,7 @@ def eval_(
     if cached:
         index = evaluate.default_index(corpus, settings.encoder)
         settings = settings.model_copy(update={"index": index})
-    encoder = get_encoder(settings.encoder)
+    encoder = get_encoder(settings.encoder, settings.device)
     store = evaluate.open_index(settings, encoder, disposable=cached)
     bot = Newsbot(settings, encoder=encoder, store=store)
     with IngestProgress() as indexing:

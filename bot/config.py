@@ -55,6 +55,12 @@ class Settings(BaseSettings):
         description="Sentence encoder: `minilm`, or `minilm-int8` (8-bit, faster to ingest, "
         "slightly less accurate; see Performance). Must be the one the index was built with.",
     )
+    device: Literal["auto", "cpu", "cuda"] = Field(
+        "auto",
+        description="Where the encoder runs: `auto` (a CUDA GPU when PyTorch sees one, else the "
+        "CPU), `cpu`, or `cuda` (an error if there is none). `minilm-int8` runs on the CPU. "
+        "On a CPU with native bfloat16 (AVX512-BF16 or AMX), `minilm` runs in bfloat16.",
+    )
     top_k: int = Field(10, ge=1, le=100, description="Articles listed in `retrieved`.")
     answer_words: int = Field(
         60, ge=10, description="Word budget of an answer, `[n]` markers included."

@@ -83,7 +83,7 @@ class Newsbot:
     @property
     def encoder(self) -> Encoder:
         if self._encoder is None:
-            self._encoder = get_encoder(self.settings.encoder)
+            self._encoder = get_encoder(self.settings.encoder, self.settings.device)
         return self._encoder
 
     @property

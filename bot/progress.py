@@ -65,7 +65,64 @@ def _shown_name(current: str) -> str:
     return escape(terminal_line(Path(current).name)) if current else ""
 
 
-class IngestProgress:
+class _Counted:
+    """What both counted progress displays share: a rich bar on a terminal, else a plain
+    line at most every `interval` seconds (never for the last item: the summary follows)."""
+
+    def __init__(
+        self,
+        stream: TextIO | None,
+        terminal: bool | None,
+        interval: float,
+        clock: Callable[[], float],
+    ) -> None:
+        self.stream = stream if stream is not None else sys.stderr
+        self.terminal = self.stream.isatty() if terminal is None else terminal
+        self.interval = interval
+        self.clock = clock
+        self._bar: Any = None
+        self._task: Any = None
+        self._started = self._last = 0.0
+
+    def _start(self, label: str, fields: str, total: int | None, **extra: Any) -> None:
+        """Start the clock, and on a terminal the bar: `label`, the bar, done/total,
+        `fields`, elapsed, ETA, then the task's description when `extra` has one."""
+        self._started = self._last = self.clock()
+        if not self.terminal:
+            return
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
+        described = [TextColumn("{task.description}")] if "description" in extra else []
+        self._bar = _bar(
+            self.stream, TextColumn(label), BarColumn(), MofNCompleteColumn(),
+            TextColumn(fields), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
+            *described,
+        )  # fmt: skip
+        self._task = self._bar.add_task(extra.pop("description", ""), total=total, **extra)
+
+    def _due(self, done: int, total: int) -> float | None:
+        """Seconds since the start when a plain line is due now, else None."""
+        now = self.clock()
+        if now - self._last < self.interval or done >= total:
+            return None
+        self._last = now
+        return now - self._started
+
+    def _line(self, text: str) -> None:
+        print(text, file=self.stream, flush=True)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+
+class IngestProgress(_Counted):
     """`with IngestProgress() as callback: ingest(..., progress=callback)`."""
 
     def __init__(
@@ -76,38 +133,10 @@ class IngestProgress:
         interval: float = PLAIN_INTERVAL,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.stream = stream if stream is not None else sys.stderr
-        self.terminal = self.stream.isatty() if terminal is None else terminal
-        self.interval = interval
-        self.clock = clock
-        self._bar: Any = None
-        self._task: Any = None
-        self._started = 0.0
-        self._last = 0.0
+        super().__init__(stream, terminal, interval, clock)
 
     def __enter__(self) -> Callable[[str, int, int, IngestReport], None]:
-        self._started = self._last = self.clock()
-        if self.terminal:
-            from rich.progress import (
-                BarColumn,
-                MofNCompleteColumn,
-                TextColumn,
-                TimeElapsedColumn,
-                TimeRemainingColumn,
-            )
-
-            self._bar = _bar(
-                self.stream,
-                TextColumn("ingesting"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TextColumn("{task.fields[counts]}"),
-                TimeElapsedColumn(),
-                TextColumn("ETA"),
-                TimeRemainingColumn(),
-                TextColumn("{task.description}"),
-            )
-            self._task = self._bar.add_task("", total=None, counts="")
+        self._start("ingesting", "{task.fields[counts]}", None, description="", counts="")
         return self.update
 
     def update(self, current: str, done: int, total: int, report: IngestReport) -> None:
@@ -121,23 +150,15 @@ class IngestProgress:
                 f"{len(report.failed)} failed · {report.chunks_embedded} chunks embedded",
             )
             return
-        now = self.clock()
-        if now - self._last < self.interval or done >= total:
+        elapsed = self._due(done, total)
+        if elapsed is None:
             return
-        self._last = now
-        elapsed = now - self._started
         reading = f", reading {terminal_line(Path(current).name)}" if current else ""
-        print(
+        self._line(
             f"ingest: {done}/{total} sources ({done * 100 // max(total, 1)}%), {counts(report)}, "
             f"{report.chunks_embedded} chunks embedded, {done / max(elapsed, 1e-9):.1f} "
-            f"sources/s, ETA {eta(done, total, elapsed)}{reading}",
-            file=self.stream,
-            flush=True,
+            f"sources/s, ETA {eta(done, total, elapsed)}{reading}"
         )
-
-    def __exit__(self, *exc: object) -> None:
-        if self._bar is not None:
-            self._bar.stop()
 
 
 def _bar(stream: TextIO, *columns: Any) -> Any:
@@ -150,7 +171,7 @@ def _bar(stream: TextIO, *columns: Any) -> Any:
     return bar
 
 
-class TaskProgress:
+class TaskProgress(_Counted):
     """`with TaskProgress("answering", "questions", total=n) as update: ... update(done, n)`."""
 
     def __init__(
@@ -164,60 +185,26 @@ class TaskProgress:
         interval: float = PLAIN_INTERVAL,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        super().__init__(stream, terminal, interval, clock)
         self.label = label
         self.unit = unit
         self.total = total
-        self.stream = stream if stream is not None else sys.stderr
-        self.terminal = self.stream.isatty() if terminal is None else terminal
-        self.interval = interval
-        self.clock = clock
-        self._bar: Any = None
-        self._task: Any = None
-        self._started = self._last = 0.0
 
     def __enter__(self) -> Callable[[int, int], None]:
-        self._started = self._last = self.clock()
-        if self.terminal:
-            from rich.progress import (
-                BarColumn,
-                MofNCompleteColumn,
-                TextColumn,
-                TimeElapsedColumn,
-                TimeRemainingColumn,
-            )
-
-            self._bar = _bar(
-                self.stream,
-                TextColumn(self.label),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TextColumn(self.unit),
-                TimeElapsedColumn(),
-                TextColumn("ETA"),
-                TimeRemainingColumn(),
-            )
-            self._task = self._bar.add_task("", total=self.total)
+        self._start(self.label, self.unit, self.total)
         return self.update
 
     def update(self, done: int, total: int) -> None:
         if self._bar is not None:
             self._bar.update(self._task, completed=done, total=total)
             return
-        now = self.clock()
-        if now - self._last < self.interval or done >= total:
+        elapsed = self._due(done, total)
+        if elapsed is None:
             return
-        self._last = now
-        elapsed = now - self._started
-        print(
+        self._line(
             f"{self.label}: {done}/{total} {self.unit} ({done * 100 // max(total, 1)}%), "
-            f"{done / max(elapsed, 1e-9):.1f} {self.unit}/s, ETA {eta(done, total, elapsed)}",
-            file=self.stream,
-            flush=True,
+            f"{done / max(elapsed, 1e-9):.1f} {self.unit}/s, ETA {eta(done, total, elapsed)}"
         )
-
-    def __exit__(self, *exc: object) -> None:
-        if self._bar is not None:
-            self._bar.stop()
 
 
 class Activity:

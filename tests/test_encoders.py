@@ -76,9 +76,12 @@ def test_cuda_without_a_gpu_or_for_the_int8_encoder_is_a_clear_error() -> None:
         choose_device("tpu")
 
 
-def test_the_device_setting_reaches_the_encoder(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_the_device_setting_reaches_the_encoder(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from bot import embeddings
     from bot.core import Newsbot
 
+    # A process cache of its own: an earlier test may have loaded the CPU encoder already.
+    monkeypatch.setattr(embeddings, "_ENCODERS", {})
     settings = Settings(index=tmp_path, device="cpu", _env_file=None)  # type: ignore[call-arg]
     encoder = Newsbot(settings).encoder
     assert encoder.device == "cpu" and encoder._model is None  # chosen, not loaded yet

@@ -196,9 +196,12 @@ def _adjacent(group: list[ScoredSentence], s: ScoredSentence) -> bool:
 def short_answer(chosen: ScoredSentence, question: str, marker: int = 1) -> ShortAnswer | None:
     """The answer's key fact inside the quote of `chosen`: of the spans of the type asked,
     the one nearest the words the sentence shares with the question. None when the
-    question asks for no such type or no span lies wholly inside the quote."""
+    question asks for no such type, when the sentence's amounts count something else than
+    the question asks about, or when no span lies wholly inside the quote."""
     c = chosen.candidate
-    if c is None or not c.spans:
+    # typed < 1: its amounts count another thing than the question's "how many troops"
+    # ("17 kilometers"); no key fact in bold beats a wrong one.
+    if c is None or not c.spans or c.typed < 1.0:
         return None
     base = chosen.sentence.start
     inside = [x for x in c.spans if chosen.start <= base + x.start and base + x.end <= chosen.end]

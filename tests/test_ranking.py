@@ -110,6 +110,13 @@ def test_the_short_answer_is_the_typed_span_nearest_the_question_words() -> None
     assert short_of("Why did the union strike?", body, body) is None  # no type asked
 
 
+def test_an_amount_of_another_thing_is_not_the_short_answer() -> None:
+    body = "Soldiers patrolled the road 17 kilometers south of the ferry port."
+    assert short_of("How many soldiers patrolled the road?", body, body) is None
+    body = "About 40 soldiers patrolled the road south of the ferry port."
+    assert short_of("How many soldiers patrolled the road?", body, body) == "40"
+
+
 def test_the_short_answer_is_bold_only_where_it_stands_verbatim(
     newsbot: Newsbot, encoder: FakeEncoder, tmp_path: Path
 ) -> None:

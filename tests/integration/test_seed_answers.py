@@ -67,6 +67,14 @@ def test_the_key_fact_is_the_short_answer(seed_bot: Newsbot) -> None:
     assert answer.short_answer.text in body
 
 
+def test_a_distance_is_not_the_key_fact_of_how_many_troops(seed_bot: Newsbot) -> None:
+    answer = seed_bot.ask("How many pro-government troops died?")
+    assert "over 100" in answer.text.lower()
+    # The Russian MOD's sentence ("17 kilometers southeast of …") may be quoted, but a
+    # distance is not the count of troops asked for.
+    assert answer.short_answer is None or "100" in answer.short_answer.text
+
+
 def test_follow_up_in_other_words(seed_bot: Newsbot) -> None:
     first = seed_bot.ask("Who carried out the strikes?")
     follow = seed_bot.ask("Who condemned them?", history=[Turn(first.question, first.text)])

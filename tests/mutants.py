@@ -38,6 +38,13 @@ FLOOR = "tests/integration/test_quality_floor.py"
 ENCODING = "tests/test_encoding_errors.py"
 SLACK = "tests/slack/test_slack_http.py"
 LLM = "tests/test_llm.py"
+# The two lines of the embedded writer that commit a generation, moved by the commit-order
+# mutants.
+COMMIT_ROWS = (
+    "        self.conn.execute(\"UPDATE meta SET value=? WHERE key='generation'\", "
+    "(str(generation),))\n"
+    '        self.conn.execute("COMMIT")  # the moment the new generation exists\n'
+)
 
 
 @dataclass(frozen=True)
@@ -252,13 +259,9 @@ MUTANTS = [
           "        vectors.save(self.index, self._new_file)\n"
           "        self._new_lexical = self.store.lexical_path(generation)\n"
           "        derived.build_lexical(self.conn).save(self._new_lexical)\n"
-          "        self.conn.execute(\"UPDATE meta SET value=? WHERE key='generation'\", "
-          "(str(generation),))\n"
-          "        self.conn.execute(\"COMMIT\")  # the moment the new generation exists\n",
-          "        self.conn.execute(\"UPDATE meta SET value=? WHERE key='generation'\", "
-          "(str(generation),))\n"
-          "        self.conn.execute(\"COMMIT\")  # the moment the new generation exists\n"
-          "        self._new_file = self.store.vector_path(generation)\n"
+          + COMMIT_ROWS,
+          COMMIT_ROWS
+          + "        self._new_file = self.store.vector_path(generation)\n"
           "        vectors.save(self.index, self._new_file)\n"
           "        self._new_lexical = self.store.lexical_path(generation)\n"
           "        derived.build_lexical(self.conn).save(self._new_lexical)\n"),),
@@ -268,13 +271,9 @@ MUTANTS = [
         "commit-between-files", "4 commit order", "the rows are committed after the vector "
         "file but before the lexical folder", "bot/index/embedded_writer.py",
         (("        derived.build_lexical(self.conn).save(self._new_lexical)\n"
-          "        self.conn.execute(\"UPDATE meta SET value=? WHERE key='generation'\", "
-          "(str(generation),))\n"
-          "        self.conn.execute(\"COMMIT\")  # the moment the new generation exists\n",
-          "        self.conn.execute(\"UPDATE meta SET value=? WHERE key='generation'\", "
-          "(str(generation),))\n"
-          "        self.conn.execute(\"COMMIT\")  # the moment the new generation exists\n"
-          "        derived.build_lexical(self.conn).save(self._new_lexical)\n"),),
+          + COMMIT_ROWS,
+          COMMIT_ROWS
+          + "        derived.build_lexical(self.conn).save(self._new_lexical)\n"),),
         ("tests/test_commit_order.py",),
     ),
     Mutant(

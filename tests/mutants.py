@@ -45,6 +45,22 @@ COMMIT_ROWS = (
     "(str(generation),))\n"
     '        self.conn.execute("COMMIT")  # the moment the new generation exists\n'
 )
+# What the writer does before that commit: the vector file, then the lexical folder
+# (built, saved, recorded with the vector file's checks).
+LEXICAL_BUILT = "        lexical = derived.build_lexical(self.conn)\n"
+SAVE_LEXICAL = (
+    "        lexical.save(self._new_lexical)\n"
+    "        index_health.record_derived(\n"
+    "            self.conn, generation, self._new_file, self.index, self._new_lexical, lexical.n\n"
+    "        )\n"
+)
+WRITE_FILES = (
+    "        self._new_file = self.store.vector_path(generation)\n"
+    "        vectors.save(self.index, self._new_file)\n"
+    "        self._new_lexical = self.store.lexical_path(generation)\n"
+    + LEXICAL_BUILT
+    + SAVE_LEXICAL
+)
 
 
 @dataclass(frozen=True)
@@ -255,25 +271,13 @@ MUTANTS = [
     Mutant(
         "commit-before-files", "4 commit order", "the rows are committed before the vector "
         "and lexical files are written", "bot/index/embedded_writer.py",
-        (("        self._new_file = self.store.vector_path(generation)\n"
-          "        vectors.save(self.index, self._new_file)\n"
-          "        self._new_lexical = self.store.lexical_path(generation)\n"
-          "        derived.build_lexical(self.conn).save(self._new_lexical)\n"
-          + COMMIT_ROWS,
-          COMMIT_ROWS
-          + "        self._new_file = self.store.vector_path(generation)\n"
-          "        vectors.save(self.index, self._new_file)\n"
-          "        self._new_lexical = self.store.lexical_path(generation)\n"
-          "        derived.build_lexical(self.conn).save(self._new_lexical)\n"),),
+        ((WRITE_FILES + COMMIT_ROWS, COMMIT_ROWS + WRITE_FILES),),
         ("tests/test_commit_order.py",),
     ),
     Mutant(
         "commit-between-files", "4 commit order", "the rows are committed after the vector "
         "file but before the lexical folder", "bot/index/embedded_writer.py",
-        (("        derived.build_lexical(self.conn).save(self._new_lexical)\n"
-          + COMMIT_ROWS,
-          COMMIT_ROWS
-          + "        derived.build_lexical(self.conn).save(self._new_lexical)\n"),),
+        ((LEXICAL_BUILT + SAVE_LEXICAL + COMMIT_ROWS, LEXICAL_BUILT + COMMIT_ROWS + SAVE_LEXICAL),),
         ("tests/test_commit_order.py",),
     ),
     Mutant(
@@ -422,7 +426,11 @@ def copy_project(dest: Path) -> None:
 
 def apply(mutant: Mutant, copy: Path) -> None:
     path = copy / mutant.file
-    text = path.read_text(encoding="utf-8")
+    path.write_text(mutated(mutant, path.read_text(encoding="utf-8")), encoding="utf-8")
+
+
+def mutated(mutant: Mutant, text: str) -> str:
+    """`text` with the mutant's edits made; each must apply exactly once."""
     for old, new in mutant.edits:
         if old.startswith("re:"):
             text, found = re.subn(old[3:], new, text, flags=re.M)
@@ -434,7 +442,7 @@ def apply(mutant: Mutant, copy: Path) -> None:
                 f"mutant {mutant.name}: the code to change occurs {found} times in "
                 f"{mutant.file} (the code moved on: update tests/mutants.py)\n{old}"
             )
-    path.write_text(text, encoding="utf-8")
+    return text
 
 
 @dataclass

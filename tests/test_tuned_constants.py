@@ -490,3 +490,35 @@ def test_a_follow_up_borrows_the_last_question_below_standalone_terms(extra: int
     query = standalone_query(question, [Turn("Who ran the ferry union?", "…")])
     borrowed = "ferry" in query.text
     assert borrowed == (extra < 0), (question, query.text)
+
+
+def test_rescoring_moves_a_candidate_by_the_similarity_weight_and_reorders() -> None:
+    asked = "What did the council decide?"
+    first, second = "The council met on Tuesday.", "The council voted to close the library."
+    p1, p2 = passage(1, first), passage(2, second)
+    rows = sentence_rows(p1, [(first, 0.6)]) + sentence_rows(p2, [(second, 0.5)])
+    ranked = score_candidates(asked, Q, [p1, p2], rows)
+    assert [c.passage.article.id for c in ranked] == [1, 2]
+    # Embedded alone, the second sentence is the nearer one.
+    again = ranking.rescore(ranked, [0.3, 0.7])
+    assert [c.passage.article.id for c in again] == [2, 1]
+    moved = {c.passage.article.id: c for c in again}
+    before = {c.passage.article.id: c for c in ranked}
+    assert moved[2].similarity == 0.7
+    assert moved[2].score - before[2].score == pytest.approx(ranking.W_SIMILARITY * 0.2)
+    assert moved[2].quality - before[2].quality == pytest.approx(ranking.W_SIMILARITY * 0.2)
+
+
+@pytest.mark.parametrize("extra", [0, 1])
+def test_the_retriever_embeds_alone_the_best_rescore_top_candidates_only(extra: int) -> None:
+    n = retrieval.RESCORE_TOP + extra
+    bodies = [f"Sentence number {i} about the council." for i in range(n)]
+    passages = [passage(i + 1, b) for i, b in enumerate(bodies)]
+    rows = [r for p, b in zip(passages, bodies, strict=True) for r in sentence_rows(p, [(b, 0.5)])]
+    ranked = score_candidates("What about the council?", Q, passages, rows)
+    encoder = FakeEncoder()
+    out = Retriever(store=None, encoder=encoder)._rescored(ranked, Q)  # type: ignore[arg-type]
+    assert encoder.texts_embedded == retrieval.RESCORE_TOP
+    assert len(out) == n
+    # Past the first RESCORE_TOP, candidates keep the index's similarity.
+    assert [c.similarity for c in out[retrieval.RESCORE_TOP :]] == [0.5] * extra

@@ -8,6 +8,7 @@ import numpy as np
 
 from bot.embeddings import _load_model, choose_device, get_encoder
 from tests.integration.test_quantized_encoder import seed_texts
+from tests.integration.test_seed_answers import pooled_reference
 
 
 def test_cpu_encoder_vectors_are_the_models_own() -> None:
@@ -16,8 +17,12 @@ def test_cpu_encoder_vectors_are_the_models_own() -> None:
     ours, sentences = encoder.encode_with_sentences(texts, spans)
     assert encoder.model.device.type == "cpu"
     reference = _load_model("cpu")  # float32, as the package ships it
-    pieces = [t[s:e] for t, sp in zip(texts, spans, strict=True) for s, e in sp]
-    expected = reference.encode([*texts, *pieces], normalize_embeddings=True)
+    expected = np.concatenate(
+        [
+            reference.encode(texts, normalize_embeddings=True),
+            *(pooled_reference(reference, t, sp) for t, sp in zip(texts, spans, strict=True)),
+        ]
+    )
     got = np.concatenate([ours, *sentences])
     if encoder.precision == "float32":
         assert np.allclose(got, expected, atol=1e-5)

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pytest
 
 from bot.core import Newsbot
-from bot.embeddings import Encoder
+from bot.embeddings import Encoder, Span
 from bot.records import Turn
 from tests.conftest import SEED
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
 
 EXAMPLES = [
     ("How many troops loyal to Assad were reported killed?", ["over 100"]),
@@ -116,13 +121,42 @@ def test_whole_text_vectors_match_sentence_transformers(real_encoder: Encoder) -
     assert not same_vectors(ours, other, real_encoder)
 
 
-def test_sentence_vectors_are_each_sentence_embedded_alone(real_encoder: Encoder) -> None:
+def pooled_reference(model: SentenceTransformer, text: str, spans: list[Span]) -> np.ndarray:
+    """Each span's vector as sentence-transformers' own token outputs give it: the unit
+    mean of the word pieces that spell the span, from one pass over the whole text."""
+    (tokens,) = model.encode([text], output_value="token_embeddings")
+    offsets = model.tokenizer([text], return_offsets_mapping=True)["offset_mapping"][0]
+    rows = []
+    for start, end in spans:
+        picked = [k for k, (s, e) in enumerate(offsets) if e > s and s >= start and e <= end]
+        rows.append(tokens[picked].float().mean(0).cpu().numpy())
+    vectors = np.stack(rows)
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+def test_sentence_vectors_are_pooled_from_the_chunks_own_pass(real_encoder: Encoder) -> None:
     text = "Strikes in Syria\nOver 100 troops were reported killed. The UN demanded a halt."
     spans = [(17, 54), (55, len(text))]
     (whole,), (sentences,) = real_encoder.encode_with_sentences([text], [spans])
     assert sentences.shape == (2, real_encoder.dim)
     assert np.allclose(np.linalg.norm(sentences, axis=1), 1, atol=1e-5)
-    alone = real_encoder.encode([text[s:e] for s, e in spans])
-    assert same_vectors(sentences, alone, real_encoder)
-    assert not same_vectors(sentences, alone[::-1], real_encoder)
+    reference = pooled_reference(real_encoder.model, text, spans)
+    assert same_vectors(sentences, reference, real_encoder)
+    assert not same_vectors(sentences, reference[::-1], real_encoder)
+    # Read in context, not alone: the headline line shapes them.
+    assert not same_vectors(
+        sentences, real_encoder.encode([text[s:e] for s, e in spans]), real_encoder
+    )
     assert same_vectors(whole, real_encoder.encode([text])[0], real_encoder)
+
+
+def test_a_sentence_past_the_models_length_limit_is_embedded_alone(real_encoder: Encoder) -> None:
+    filler = "The council met again on Tuesday to discuss the budget. " * 40
+    last = "The mayor resigned after the vote."
+    text = filler + last
+    spans = [(0, 55), (len(filler), len(text))]
+    _, (sentences,) = real_encoder.encode_with_sentences([text], [spans])
+    assert same_vectors(sentences[1], real_encoder.encode([last])[0], real_encoder)
+    assert same_vectors(
+        sentences[:1], pooled_reference(real_encoder.model, text, spans[:1]), real_encoder
+    )

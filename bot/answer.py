@@ -235,10 +235,7 @@ class ExtractiveAnswerer:
 
     def answer(self, question: str, retrieval: Retrieval, *, max_words: int) -> Draft:
         # Planted instructions are data, never the answer (bot/instructions.py).
-        candidates = without_instructions(
-            retrieval.candidates,
-            lambda c: c.passage.article.body[c.sentence.start : c.sentence.end],
-        )
+        candidates = without_instructions(retrieval.candidates, lambda c: c.text)
         best = candidates[0] if candidates else None
         if should_decline(best, retrieval.fit):
             return Draft(DECLINE_TEXT, [], True)

@@ -90,6 +90,11 @@ class Candidate:
     order: float = 0.0  # share of the question's adjacent word pairs adjacent here too
     spans: tuple[Span, ...] = field(default=(), compare=False)
 
+    @property
+    def text(self) -> str:
+        """The sentence as its article has it."""
+        return self.passage.article.body[self.sentence.start : self.sentence.end]
+
 
 def overlap_score(
     question_terms: set[str], terms: set[str], idf: IdfFn, names: frozenset[str] = frozenset()
@@ -149,17 +154,14 @@ def quality(
 def rescore(candidates: Sequence[Candidate], similarities: Sequence[float]) -> list[Candidate]:
     """The first len(similarities) candidates scored again with those similarities, best
     first, ahead of the others (whose scores stay on the index's vectors)."""
-    head = [
-        replace(
-            c,
-            similarity=sim,
-            quality=c.quality + W_SIMILARITY * (sim - c.similarity),
-            score=c.score + W_SIMILARITY * (sim - c.similarity),
-        )
-        for c, sim in zip(candidates, similarities, strict=False)
-    ]
+    head = [_with_similarity(c, sim) for c, sim in zip(candidates, similarities, strict=False)]
     head.sort(key=lambda c: c.score, reverse=True)
     return head + list(candidates[len(head) :])
+
+
+def _with_similarity(c: Candidate, similarity: float) -> Candidate:
+    change = W_SIMILARITY * (similarity - c.similarity)
+    return replace(c, similarity=similarity, quality=c.quality + change, score=c.score + change)
 
 
 def pairs(terms: Sequence[str]) -> set[tuple[str, str]]:

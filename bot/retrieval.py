@@ -197,8 +197,8 @@ class Retriever:
         head = candidates[:RESCORE_TOP]
         if not head:
             return candidates
-        texts = [c.passage.article.body[c.sentence.start : c.sentence.end] for c in head]
-        return rescore(candidates, (self.encoder.encode(texts) @ query_vector).tolist())
+        vectors = self.encoder.encode([c.text for c in head])
+        return rescore(candidates, (vectors @ query_vector).tolist())
 
     def _rank(self, retrieval: Retrieval, k_articles: int) -> None:
         """Score the pool's sentences; order articles by their best sentence (the others
